@@ -18,7 +18,7 @@ PACKAGES=(
   golang-go golang-etcd-server-dev
   # Tools used by tests: curl for the JSON gateway, promtool for /metrics,
   # iproute2 for partition tests, python3 for test drivers.
-  curl prometheus iproute2 python3 psmisc procps
+  curl prometheus iproute2 python3 python3-grpcio python3-protobuf psmisc procps
 )
 
 missing=()
