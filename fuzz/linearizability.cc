@@ -1,0 +1,240 @@
+#include "fuzz/linearizability.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+namespace fuzz {
+namespace {
+
+constexpr int64_t kInfinity = std::numeric_limits<int64_t>::max();
+
+// One register's sub-history with values interned: value id 0 is "".
+struct KeyHistory {
+  std::vector<const Operation*> ops;
+  std::vector<int> value_ids;  // Per op: the value put, or the value read.
+};
+
+// One end of an operation in the time-ordered doubly linked list.
+struct ListEntry {
+  bool is_call = false;
+  int op = 0;
+  int64_t time = 0;
+  int match = -1;  // For a call: the index of its return entry.
+  int prev = -1;
+  int next = -1;
+};
+
+struct Bitset {
+  std::vector<uint64_t> words;
+  void Set(int i) { words[i / 64] |= uint64_t{1} << (i % 64); }
+  void Clear(int i) { words[i / 64] &= ~(uint64_t{1} << (i % 64)); }
+};
+
+struct Config {
+  Bitset linearized;
+  int state = 0;
+  bool operator==(const Config& o) const {
+    return state == o.state && linearized.words == o.linearized.words;
+  }
+};
+
+struct ConfigHash {
+  size_t operator()(const Config& c) const {
+    uint64_t h = 1469598103934665603ULL ^ static_cast<uint64_t>(c.state);
+    for (uint64_t w : c.linearized.words) {
+      h ^= w + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    }
+    return static_cast<size_t>(h);
+  }
+};
+
+// The sequential model of one register: a Put always succeeds and sets the
+// value; a Get succeeds only if it returns the current value.
+bool Step(const KeyHistory& kh, int op, int state, int* next_state) {
+  if (kh.ops[op]->kind == OpKind::kPut) {
+    *next_state = kh.value_ids[op];
+    return true;
+  }
+  *next_state = state;
+  return kh.value_ids[op] == state;
+}
+
+std::vector<ListEntry> BuildList(const KeyHistory& kh) {
+  const int n = static_cast<int>(kh.ops.size());
+  std::vector<ListEntry> entries;
+  entries.reserve(2 * n);
+  for (int i = 0; i < n; ++i) {
+    const Operation& op = *kh.ops[i];
+    entries.push_back({true, i, op.call});
+    entries.push_back({false, i, op.unknown ? kInfinity : op.ret});
+  }
+  // Time order; at equal times calls first (equal times are concurrent).
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const ListEntry& a, const ListEntry& b) {
+                     if (a.time != b.time) return a.time < b.time;
+                     return a.is_call && !b.is_call;
+                   });
+  std::vector<int> call_pos(n, -1);
+  for (int i = 0; i < 2 * n; ++i) {
+    if (entries[i].is_call) call_pos[entries[i].op] = i;
+  }
+  for (int i = 0; i < 2 * n; ++i) {
+    if (!entries[i].is_call) entries[call_pos[entries[i].op]].match = i;
+  }
+  // Sentinel head at index 2n.
+  entries.push_back({});
+  const int head = 2 * n;
+  for (int i = 0; i < 2 * n; ++i) {
+    entries[i].prev = i == 0 ? head : i - 1;
+    entries[i].next = i + 1 < 2 * n ? i + 1 : -1;
+  }
+  entries[head].next = n > 0 ? 0 : -1;
+  return entries;
+}
+
+void Unlink(std::vector<ListEntry>& l, int i) {
+  l[l[i].prev].next = l[i].next;
+  if (l[i].next >= 0) l[l[i].next].prev = l[i].prev;
+}
+
+void Relink(std::vector<ListEntry>& l, int i) {
+  l[l[i].prev].next = i;
+  if (l[i].next >= 0) l[l[i].next].prev = i;
+}
+
+// Lift a call and its return out of the list (the call is linearized), and
+// put them back on back-tracking, in reverse order.
+void Lift(std::vector<ListEntry>& l, int call) {
+  Unlink(l, call);
+  Unlink(l, l[call].match);
+}
+
+void Unlift(std::vector<ListEntry>& l, int call) {
+  Relink(l, l[call].match);
+  Relink(l, call);
+}
+
+struct KeyVerdict {
+  LinearizabilityVerdict verdict = LinearizabilityVerdict::kOk;
+  int longest_prefix = 0;  // Most operations linearized at once.
+};
+
+KeyVerdict CheckKey(const KeyHistory& kh, uint64_t* steps, uint64_t max_steps) {
+  const int n = static_cast<int>(kh.ops.size());
+  std::vector<ListEntry> l = BuildList(kh);
+  const int head = 2 * n;
+  Config cur;
+  cur.linearized.words.assign((n + 63) / 64, 0);
+  std::unordered_set<Config, ConfigHash> cache;
+  std::vector<std::pair<int, int>> stack;  // (call entry, state before it)
+  KeyVerdict v;
+  int entry = l[head].next;
+  while (l[head].next >= 0) {
+    if (++*steps > max_steps) {
+      v.verdict = LinearizabilityVerdict::kBudgetExceeded;
+      return v;
+    }
+    if (entry >= 0 && l[entry].is_call) {
+      int next_state = 0;
+      if (Step(kh, l[entry].op, cur.state, &next_state)) {
+        Config cand = cur;
+        cand.linearized.Set(l[entry].op);
+        cand.state = next_state;
+        if (cache.insert(cand).second) {
+          stack.emplace_back(entry, cur.state);
+          cur = std::move(cand);
+          v.longest_prefix =
+              std::max(v.longest_prefix, static_cast<int>(stack.size()));
+          Lift(l, entry);
+          entry = l[head].next;
+          continue;
+        }
+      }
+      entry = l[entry].next;
+      continue;
+    }
+    // A return whose call is not linearized yet: back-track.
+    if (stack.empty()) {
+      v.verdict = LinearizabilityVerdict::kIllegal;
+      return v;
+    }
+    auto [call, state] = stack.back();
+    stack.pop_back();
+    cur.state = state;
+    cur.linearized.Clear(l[call].op);
+    Unlift(l, call);
+    entry = l[call].next;
+  }
+  return v;
+}
+
+std::string Explain(const KeyHistory& kh, int longest_prefix) {
+  std::vector<const Operation*> ops = kh.ops;
+  std::stable_sort(
+      ops.begin(), ops.end(),
+      [](const Operation* a, const Operation* b) { return a->call < b->call; });
+  std::string s = "no linearization of the " + std::to_string(ops.size()) +
+                  " operations on this key (at most " +
+                  std::to_string(longest_prefix) +
+                  " could be linearized together):\n";
+  for (const Operation* op : ops) {
+    s += "  " + DescribeOperation(*op) + "\n";
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string DescribeOperation(const Operation& op) {
+  std::string s = "c" + std::to_string(op.client) + " ";
+  if (op.kind == OpKind::kPut) {
+    s += "put(" + op.key + ", " + op.value + ")";
+  } else {
+    s += "get(" + op.key + ")";
+    s += op.unknown ? " -> ?" : " -> " + (op.value.empty() ? "\"\"" : op.value);
+  }
+  s += " [" + std::to_string(op.call) + ", ";
+  s += op.unknown ? "?" : std::to_string(op.ret);
+  s += "]";
+  return s;
+}
+
+LinearizabilityResult CheckLinearizable(const std::vector<Operation>& history,
+                                        uint64_t max_steps) {
+  // Partition by key (ordered, so the result is deterministic) and intern
+  // values per key.
+  std::map<std::string, KeyHistory> by_key;
+  std::map<std::string, std::unordered_map<std::string, int>> values;
+  for (const Operation& op : history) {
+    if (op.kind == OpKind::kGet && op.unknown) continue;
+    KeyHistory& kh = by_key[op.key];
+    auto& ids = values[op.key];
+    if (ids.empty()) ids.emplace("", 0);
+    auto it = ids.emplace(op.value, static_cast<int>(ids.size())).first;
+    kh.ops.push_back(&op);
+    kh.value_ids.push_back(it->second);
+  }
+  LinearizabilityResult result;
+  for (const auto& [key, kh] : by_key) {
+    uint64_t key_steps = 0;  // The budget is per key.
+    KeyVerdict v = CheckKey(kh, &key_steps, max_steps);
+    result.steps += key_steps;
+    if (v.verdict == LinearizabilityVerdict::kOk) continue;
+    result.verdict = v.verdict;
+    result.key = key;
+    if (v.verdict == LinearizabilityVerdict::kIllegal) {
+      result.explanation = Explain(kh, v.longest_prefix);
+      return result;
+    }
+    result.explanation = "search budget exceeded on key " + key;
+    // Keep checking other keys: an illegal one is a stronger verdict.
+  }
+  return result;
+}
+
+}  // namespace fuzz
