@@ -1,0 +1,56 @@
+// Checks the harness itself against a real etcd 3.4 member, so that a
+// failing cairn comparison test can be trusted to be cairn's fault.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "tests/e2e/cluster.h"
+
+namespace e2e {
+namespace {
+
+TEST(ProcessTest, RunCommandCapturesOutputAndExitCode) {
+  CommandResult r =
+      RunCommand({"sh", "-c", "cat; echo err >&2; exit 3"}, "hello\n");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "hello\n");
+  EXPECT_EQ(r.err, "err\n");
+  CommandResult t =
+      RunCommand({"sleep", "10"}, "", std::chrono::milliseconds(200));
+  EXPECT_EQ(t.exit_code, -1);
+}
+
+TEST(ProcessTest, PortsAreDistinct) {
+  int a = PickFreePort(), b = PickFreePort();
+  EXPECT_GT(a, 0);
+  EXPECT_NE(a, b);
+}
+
+TEST(NormalizeTest, MasksIdsAndTerms) {
+  EXPECT_EQ(
+      NormalizeEtcdctlOutput("8e9e05c52164694d, started, m0\n"
+                             "{\"header\":{\"cluster_id\":14841639068965178418,"
+                             "\"raft_term\":2}}"),
+      "<id>, started, m0\n"
+      "{\"header\":{\"cluster_id\":<id>,\"raft_term\":<term>}}");
+}
+
+TEST(EtcdClusterTest, PutGetThroughRealEtcd) {
+  std::string error;
+  auto cluster = Cluster::Start(Flavor::kEtcd, 1, {}, &error);
+  ASSERT_NE(cluster, nullptr) << error;
+  CommandResult put = cluster->Etcdctl({"put", "foo", "bar"});
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  EXPECT_EQ(put.out, "OK\n");
+  CommandResult get = cluster->Etcdctl({"get", "foo"});
+  EXPECT_EQ(get.out, "foo\nbar\n");
+  // A crash and restart keeps the write.
+  cluster->StopMember(0, SIGKILL);
+  ASSERT_TRUE(cluster->StartMember(0, &error)) << error;
+  ASSERT_TRUE(cluster->WaitHealthy(0, std::chrono::seconds(30)));
+  EXPECT_EQ(cluster->Etcdctl({"get", "foo", "--print-value-only"}).out,
+            "bar\n");
+}
+
+}  // namespace
+}  // namespace e2e
