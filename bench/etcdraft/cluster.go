@@ -127,7 +127,10 @@ func (c *Cluster) Settle() {
 			batch := c.inbox
 			c.inbox = c.spare[:0]
 			for i := range batch {
-				c.members[batch[i].To-1].node.Step(batch[i])
+				// All peers are known and no message is local.
+				if err := c.members[batch[i].To-1].node.Step(batch[i]); err != nil {
+					panic(err)
+				}
 			}
 			c.spare = batch[:0]
 			progress = true

@@ -1,0 +1,117 @@
+#include "bench/raft/cluster.h"
+
+#include <string>
+#include <utility>
+
+#include "raft/config.h"
+
+namespace bench {
+namespace {
+
+// A node compacts its MemoryStorage up to its applied index every this many
+// applied entries, so memory stays bounded whatever the iteration count
+// (bench/etcdraft does the same).
+constexpr uint64_t kCompactEvery = 1024;
+
+}  // namespace
+
+base::Result<std::unique_ptr<Cluster>> Cluster::New(int n) {
+  std::unique_ptr<Cluster> c(new Cluster());
+  raftpb::Snapshot snap;
+  snap.metadata.index = 1;
+  snap.metadata.term = 1;
+  for (int i = 1; i <= n; ++i) {
+    snap.metadata.conf_state.voters.push_back(static_cast<uint64_t>(i));
+  }
+  for (int i = 1; i <= n; ++i) {
+    auto m = std::make_unique<Member>();
+    m->id = static_cast<uint64_t>(i);
+    CAIRN_RETURN_IF_ERROR(m->storage.ApplySnapshot(snap));
+    raft::Config cfg;
+    cfg.id = m->id;
+    cfg.election_tick = 10;
+    cfg.heartbeat_tick = 1;
+    cfg.storage = &m->storage;
+    cfg.max_size_per_msg = 1 << 20;
+    cfg.max_inflight_msgs = 256;
+    CAIRN_ASSIGN_OR_RETURN(m->node, raft::RawNode::New(cfg));
+    c->members_.push_back(std::move(m));
+  }
+  raft::RawNode& leader = *c->members_[0]->node;
+  CAIRN_RETURN_IF_ERROR(leader.Campaign());
+  c->Settle();
+  if (leader.GetBasicStatus().soft_state.raft_state !=
+      raft::StateType::kStateLeader) {
+    return base::Status::Internal("node 1 is not leader after the election");
+  }
+  // The new leader's empty entry is now applied everywhere.
+  for (const auto& m : c->members_) {
+    if (m->applied != c->members_[0]->applied) {
+      return base::Status::Internal("node " + std::to_string(m->id) +
+                                    " did not apply the leader's entry");
+    }
+  }
+  return c;
+}
+
+void Cluster::HandleReady(Member& m) {
+  m.node->GetReady(&m.rd);
+  raft::Ready& rd = m.rd;
+  if (rd.hard_state) m.storage.SetHardState(*rd.hard_state);
+  if (!rd.entries.empty()) {
+    base::Status s = m.storage.Append(rd.entries);
+    CAIRN_CHECK(s.ok(), "%s", s.ToString().c_str());
+  }
+  for (raftpb::Message& msg : rd.messages) inbox_.push_back(std::move(msg));
+  for (const raftpb::Entry& e : rd.committed_entries) {
+    m.applied_sum += e.data.size();
+    m.applied = e.index;
+  }
+  m.node->Advance();
+  if (m.applied - m.compacted_to >= kCompactEvery) {
+    base::Status s = m.storage.Compact(m.applied);
+    CAIRN_CHECK(s.ok(), "%s", s.ToString().c_str());
+    m.compacted_to = m.applied;
+  }
+}
+
+void Cluster::Settle() {
+  for (;;) {
+    bool progress = false;
+    for (const auto& m : members_) {
+      if (m->node->HasReady()) {
+        HandleReady(*m);
+        progress = true;
+      }
+    }
+    if (!inbox_.empty()) {
+      // Swap buffers: delivering may queue more messages.
+      std::swap(inbox_, spare_);
+      for (raftpb::Message& msg : spare_) {
+        // All peers are known and no message is local: Step cannot fail.
+        base::Status s = members_[msg.to - 1]->node->Step(std::move(msg));
+        CAIRN_CHECK(s.ok(), "%s", s.ToString().c_str());
+      }
+      spare_.clear();
+      progress = true;
+    }
+    if (!progress) return;
+  }
+}
+
+base::Status Cluster::ProposeAndApply(const raftpb::Payload& data) {
+  raft::RawNode& leader = *members_[0]->node;
+  const uint64_t want = leader.GetBasicStatus().hard_state.commit + 1;
+  CAIRN_RETURN_IF_ERROR(leader.Propose(data));
+  Settle();
+  for (const auto& m : members_) {
+    if (m->applied != want) {
+      return base::Status::Internal("node " + std::to_string(m->id) +
+                                    " applied " + std::to_string(m->applied) +
+                                    ", want " + std::to_string(want));
+    }
+  }
+  return base::Status::OK();
+}
+
+}  // namespace bench

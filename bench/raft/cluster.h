@@ -1,0 +1,64 @@
+#pragma once
+
+// Cluster: N raft::RawNodes wired together in memory, for the raft benchmark.
+//
+// This is the C++ twin of bench/etcdraft/cluster.go, which drives etcd/raft
+// the same way; keep the two loops in step (docs/bench/raft.md). Node 1 is
+// the leader. Every node persists to its own MemoryStorage and applies by
+// adding up payload sizes; messages are delivered in memory, after the
+// sender's Ready was persisted.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "base/result.h"
+#include "base/status.h"
+#include "proto/raftpb/raftpb.h"
+#include "raft/raw_node.h"
+#include "raft/ready.h"
+#include "raft/storage.h"
+
+namespace bench {
+
+// Size of every proposal's data, in bytes.
+inline constexpr size_t kPayloadSize = 128;
+
+class Cluster {
+ public:
+  // Builds n voters, each bootstrapped from a MemoryStorage snapshot at
+  // index 1 term 1 holding the voter set, and elects node 1 (running until
+  // its empty entry is applied everywhere).
+  static base::Result<std::unique_ptr<Cluster>> New(int n);
+
+  // Proposes data on the leader and runs every node's Ready loop, delivering
+  // messages, until nothing is left to do. Error if the proposal was refused
+  // or some node did not apply it.
+  base::Status ProposeAndApply(const raftpb::Payload& data);
+
+  // Runs Ready loops and delivers messages until no node has work left.
+  void Settle();
+
+  // Sum of the payload sizes node i (0-based) applied.
+  uint64_t applied_bytes(size_t i) const { return members_[i]->applied_sum; }
+
+ private:
+  struct Member {
+    uint64_t id = 0;
+    raft::MemoryStorage storage;
+    std::unique_ptr<raft::RawNode> node;
+    raft::Ready rd;            // reused: GetReady(&rd) keeps its capacity
+    uint64_t applied = 1;      // index of the last applied entry
+    uint64_t applied_sum = 0;  // the "state machine": bytes applied
+    uint64_t compacted_to = 1;
+  };
+
+  Cluster() = default;
+  void HandleReady(Member& m);
+
+  std::vector<std::unique_ptr<Member>> members_;
+  std::vector<raftpb::Message> inbox_;  // sent, not yet delivered
+  std::vector<raftpb::Message> spare_;
+};
+
+}  // namespace bench

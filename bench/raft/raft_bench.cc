@@ -1,0 +1,133 @@
+// Raft benchmark: propose -> commit -> apply through raft::RawNode with 1 and
+// 3 voters, 128-byte payloads, messages delivered in memory, MemoryStorage
+// (issue 2). Reports ns/op plus heap allocations and bytes per op, counted
+// by alloc_counter.cc exactly as Go's allocs/op and B/op count them.
+// bench/etcdraft runs the same workload through etcd/raft; compare.sh runs
+// both and prints the ratios.
+//
+// Two payload modes, in both languages:
+//   shared: the same 128-byte buffer is proposed every time (Go reuses the
+//           byte slice; here copying the Payload bumps a reference count);
+//   fresh:  each op first copies the bytes into a new buffer, as a server
+//           does when it encodes a request (one allocation in both).
+//
+// Extra flag (before the Google Benchmark flags):
+//   --trace_allocs=N  instead of benchmarking, warm up a 3-voter cluster,
+//                     then print a backtrace for every heap allocation made
+//                     during N shared-payload ops (stderr). Pipe through
+//                     c++filt. Used to find where allocations come from.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "bench/raft/alloc_counter.h"
+#include "bench/raft/cluster.h"
+
+namespace bench {
+namespace {
+
+// Ops run before measuring, so that vectors reach their steady capacity.
+constexpr int kWarmupOps = 4096;
+
+void ProposeCommitApply(benchmark::State& state, bool fresh) {
+  const int voters = static_cast<int>(state.range(0));
+  auto cluster = Cluster::New(voters);
+  if (!cluster.ok()) {
+    state.SkipWithError(cluster.status().ToString().c_str());
+    return;
+  }
+  Cluster& c = **cluster;
+  const std::string bytes(kPayloadSize, 'x');
+  const raftpb::Payload shared(bytes);
+  for (int i = 0; i < kWarmupOps; ++i) {
+    base::Status s = c.ProposeAndApply(shared);
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      return;
+    }
+  }
+  const uint64_t applied_before = c.applied_bytes(0);
+  const AllocStats before = CurrentAllocStats();
+  for (auto _ : state) {
+    base::Status s = fresh ? c.ProposeAndApply(raftpb::Payload(bytes))
+                           : c.ProposeAndApply(shared);
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      return;
+    }
+  }
+  const AllocStats after = CurrentAllocStats();
+  const auto iters = static_cast<uint64_t>(state.iterations());
+  for (int i = 0; i < voters; ++i) {
+    if (c.applied_bytes(i) != c.applied_bytes(0) ||
+        c.applied_bytes(0) - applied_before != iters * kPayloadSize) {
+      state.SkipWithError("a node did not apply every proposal");
+      return;
+    }
+  }
+  state.counters["allocs/op"] =
+      benchmark::Counter(static_cast<double>(after.allocs - before.allocs),
+                         benchmark::Counter::kAvgIterations);
+  state.counters["bytes/op"] =
+      benchmark::Counter(static_cast<double>(after.bytes - before.bytes),
+                         benchmark::Counter::kAvgIterations);
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_ProposeCommitApply(benchmark::State& state) {
+  ProposeCommitApply(state, /*fresh=*/false);
+}
+void BM_ProposeCommitApplyFresh(benchmark::State& state) {
+  ProposeCommitApply(state, /*fresh=*/true);
+}
+BENCHMARK(BM_ProposeCommitApply)->ArgName("voters")->Arg(1)->Arg(3);
+BENCHMARK(BM_ProposeCommitApplyFresh)->ArgName("voters")->Arg(1)->Arg(3);
+
+int TraceAllocs(int ops) {
+  for (int voters : {1, 3}) {
+    auto cluster = Cluster::New(voters);
+    if (!cluster.ok()) {
+      std::fprintf(stderr, "%s\n", cluster.status().ToString().c_str());
+      return 1;
+    }
+    const raftpb::Payload shared(std::string(kPayloadSize, 'x'));
+    for (int i = 0; i < kWarmupOps; ++i) {
+      if (!(*cluster)->ProposeAndApply(shared).ok()) return 1;
+    }
+    std::fprintf(stderr, "=== voters=%d: allocations during %d ops\n", voters,
+                 ops);
+    const AllocStats before = CurrentAllocStats();
+    SetAllocTracing(true);
+    for (int i = 0; i < ops; ++i) {
+      std::fprintf(stderr, "--- op %d\n", i);
+      if (!(*cluster)->ProposeAndApply(shared).ok()) return 1;
+    }
+    SetAllocTracing(false);
+    const AllocStats after = CurrentAllocStats();
+    std::fprintf(stderr, "=== voters=%d: %llu allocations, %llu bytes\n",
+                 voters,
+                 static_cast<unsigned long long>(after.allocs - before.allocs),
+                 static_cast<unsigned long long>(after.bytes - before.bytes));
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  constexpr std::string_view kTraceFlag = "--trace_allocs=";
+  if (argc > 1 && std::string_view(argv[1]).starts_with(kTraceFlag)) {
+    return bench::TraceAllocs(std::atoi(argv[1] + kTraceFlag.size()));
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
