@@ -13,13 +13,16 @@
 
 #include "base/check.h"
 #include "base/log.h"
+#include "server/wal/coding.h"
 #include "server/wal/crc32c.h"
 
 namespace server::snap {
 namespace {
 
 using wal::ErrnoStatus;
+using wal::GetFixed;
 using wal::JoinPath;
+using wal::PutFixed;
 using wal::ScopedFd;
 
 constexpr char kMagic[8] = {'C', 'A', 'I', 'R', 'N', 'S', 'N', 'P'};
@@ -31,16 +34,6 @@ constexpr size_t kChunk = 1u << 20;
 constexpr std::string_view kSuffix = ".snap";
 constexpr std::string_view kTempSuffix = ".tmp";
 constexpr std::string_view kBrokenSuffix = ".broken";
-
-void PutLE(uint64_t v, int n, std::string* out) {
-  for (int i = 0; i < n; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
-}
-
-uint64_t GetLE(const char* p, int n) {
-  uint64_t v = 0;
-  for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
@@ -79,26 +72,7 @@ std::string SnapshotFileName(uint64_t term, uint64_t index) {
 
 bool ParseSnapshotFileName(std::string_view name, uint64_t* term,
                            uint64_t* index) {
-  if (name.size() != 33 + kSuffix.size() || name[16] != '-' ||
-      name.substr(33) != kSuffix) {
-    return false;
-  }
-  auto hex = [](std::string_view s, uint64_t* v) {
-    *v = 0;
-    for (char c : s) {
-      int d;
-      if (c >= '0' && c <= '9') {
-        d = c - '0';
-      } else if (c >= 'a' && c <= 'f') {
-        d = c - 'a' + 10;
-      } else {
-        return false;
-      }
-      *v = (*v << 4) | static_cast<uint64_t>(d);
-    }
-    return true;
-  };
-  return hex(name.substr(0, 16), term) && hex(name.substr(17, 16), index);
+  return wal::ParseHexPairName(name, kSuffix, term, index);
 }
 
 Snapshotter::Snapshotter(std::string dir, wal::FaultHook fault_hook)
@@ -172,13 +146,13 @@ base::Status Snapshotter::Write(
     return s;
   };
   std::string header(kMagic, sizeof kMagic);
-  PutLE(kVersion, 4, &header);
-  PutLE(0, 4, &header);  // flags
-  PutLE(term, 8, &header);
-  PutLE(index, 8, &header);
-  PutLE(metadata.size(), 4, &header);
-  PutLE(0, 4, &header);  // reserved
-  PutLE(payload_len, 8, &header);
+  PutFixed(kVersion, 4, &header);
+  PutFixed(0, 4, &header);  // flags
+  PutFixed(term, 8, &header);
+  PutFixed(index, 8, &header);
+  PutFixed(metadata.size(), 4, &header);
+  PutFixed(0, 4, &header);  // reserved
+  PutFixed(payload_len, 8, &header);
   header.append(metadata);
   base::Status s = write(header);
   if (s.ok()) {
@@ -193,7 +167,7 @@ base::Status Snapshotter::Write(
   }
   if (s.ok()) {
     std::string trailer;
-    PutLE(crc, 4, &trailer);
+    PutFixed(crc, 4, &trailer);
     s = wal::WriteAllAt(fd.get(), tmp, trailer, offset, fault_hook_);
   }
   if (s.ok()) s = wal::SyncFd(fd.get(), tmp, /*data_only=*/false, fault_hook_);
@@ -241,12 +215,12 @@ base::Result<LoadedSnapshot> Snapshotter::Load(
   if (std::memcmp(h, kMagic, sizeof kMagic) != 0) {
     return Corrupt(path, "bad magic");
   }
-  if (GetLE(h + 8, 4) != kVersion) return Corrupt(path, "unknown version");
+  if (GetFixed(h + 8, 4) != kVersion) return Corrupt(path, "unknown version");
   LoadedSnapshot out;
-  out.term = GetLE(h + 16, 8);
-  out.index = GetLE(h + 24, 8);
-  const uint64_t md_len = GetLE(h + 32, 4);
-  out.payload_size = GetLE(h + 40, 8);
+  out.term = GetFixed(h + 16, 8);
+  out.index = GetFixed(h + 24, 8);
+  const uint64_t md_len = GetFixed(h + 32, 4);
+  out.payload_size = GetFixed(h + 40, 8);
   out.path = path;
   if (out.term != file.term || out.index != file.index) {
     return Corrupt(path, "header does not match the file name");
@@ -286,7 +260,7 @@ base::Result<LoadedSnapshot> Snapshotter::Load(
   char trailer[kTrailerSize];
   CAIRN_RETURN_IF_ERROR(
       ReadAt(fd.get(), path, trailer, kTrailerSize, size - kTrailerSize));
-  uint32_t stored = static_cast<uint32_t>(GetLE(trailer, 4));
+  uint32_t stored = static_cast<uint32_t>(GetFixed(trailer, 4));
   if (stored != crc) {
     char why[80];
     std::snprintf(why, sizeof why,

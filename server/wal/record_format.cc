@@ -5,20 +5,11 @@
 #include <cstring>
 
 #include "base/check.h"
+#include "server/wal/coding.h"
 #include "server/wal/crc32c.h"
 
 namespace server::wal {
 namespace {
-
-void PutLE(uint64_t v, int n, std::string* out) {
-  for (int i = 0; i < n; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
-}
-
-uint64_t GetLE(const char* p, int n) {
-  uint64_t v = 0;
-  for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
 
 uint32_t RecordCrc(const char* length_bytes, uint8_t type,
                    std::string_view payload) {
@@ -47,8 +38,8 @@ Frame ReadFrame(std::string_view file, uint64_t off) {
   if (file.size() - off < kRecordHeaderSize) return f;
   const char* p = file.data() + off;
   f.header_complete = true;
-  f.length = static_cast<uint32_t>(GetLE(p, 4));
-  f.crc = static_cast<uint32_t>(GetLE(p + 4, 4));
+  f.length = static_cast<uint32_t>(GetFixed(p, 4));
+  f.crc = static_cast<uint32_t>(GetFixed(p + 4, 4));
   f.type = static_cast<uint8_t>(p[8]);
   return f;
 }
@@ -133,39 +124,19 @@ std::string SegmentFileName(uint64_t seq, uint64_t first_index) {
 }
 
 bool ParseSegmentFileName(std::string_view name, SegmentHeader* out) {
-  if (name.size() != 16 + 1 + 16 + 4 || name[16] != '-' ||
-      name.substr(33) != ".wal") {
-    return false;
-  }
-  auto hex = [](std::string_view s, uint64_t* v) {
-    *v = 0;
-    for (char c : s) {
-      int d;
-      if (c >= '0' && c <= '9') {
-        d = c - '0';
-      } else if (c >= 'a' && c <= 'f') {
-        d = c - 'a' + 10;
-      } else {
-        return false;
-      }
-      *v = (*v << 4) | static_cast<uint64_t>(d);
-    }
-    return true;
-  };
-  return hex(name.substr(0, 16), &out->seq) &&
-         hex(name.substr(17, 16), &out->first_index);
+  return ParseHexPairName(name, ".wal", &out->seq, &out->first_index);
 }
 
 std::string EncodeSegmentHeader(const SegmentHeader& h) {
   std::string out(kSegmentMagic, sizeof kSegmentMagic);
-  PutLE(kSegmentVersion, 4, &out);
-  PutLE(0, 4, &out);  // header_crc, filled below.
-  PutLE(h.seq, 8, &out);
-  PutLE(h.first_index, 8, &out);
+  PutFixed(kSegmentVersion, 4, &out);
+  PutFixed(0, 4, &out);  // header_crc, filled below.
+  PutFixed(h.seq, 8, &out);
+  PutFixed(h.first_index, 8, &out);
   uint32_t crc = crc32c::Extend(0, out.data(), 12);
   crc = crc32c::Extend(crc, out.data() + 16, 16);
   std::string crc_bytes;
-  PutLE(crc, 4, &crc_bytes);
+  PutFixed(crc, 4, &crc_bytes);
   out.replace(12, 4, crc_bytes);
   return out;
 }
@@ -178,18 +149,18 @@ base::Result<SegmentHeader> DecodeSegmentHeader(std::string_view data) {
   if (std::memcmp(data.data(), kSegmentMagic, sizeof kSegmentMagic) != 0) {
     return base::Status::DataLoss("bad segment magic");
   }
-  uint32_t version = static_cast<uint32_t>(GetLE(data.data() + 8, 4));
+  uint32_t version = static_cast<uint32_t>(GetFixed(data.data() + 8, 4));
   if (version != kSegmentVersion) {
     return base::Status::DataLoss("unknown segment version " +
                                   std::to_string(version));
   }
-  uint32_t stored = static_cast<uint32_t>(GetLE(data.data() + 12, 4));
+  uint32_t stored = static_cast<uint32_t>(GetFixed(data.data() + 12, 4));
   uint32_t crc = crc32c::Extend(0, data.data(), 12);
   crc = crc32c::Extend(crc, data.data() + 16, 16);
   if (stored != crc) return base::Status::DataLoss("segment header checksum");
   SegmentHeader h;
-  h.seq = GetLE(data.data() + 16, 8);
-  h.first_index = GetLE(data.data() + 24, 8);
+  h.seq = GetFixed(data.data() + 16, 8);
+  h.first_index = GetFixed(data.data() + 24, 8);
   return h;
 }
 
@@ -198,9 +169,9 @@ void AppendRecord(uint8_t type, std::string_view payload, std::string* out) {
   CAIRN_CHECK(payload.size() <= kMaxRecordPayload, "record of %zu bytes",
               payload.size());
   size_t start = out->size();
-  PutLE(payload.size(), 4, out);
+  PutFixed(payload.size(), 4, out);
   uint32_t crc = RecordCrc(out->data() + start, type, payload);
-  PutLE(crc, 4, out);
+  PutFixed(crc, 4, out);
   out->push_back(static_cast<char>(type));
   out->append(payload);
 }
