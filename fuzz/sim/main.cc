@@ -213,6 +213,11 @@ int Main(int argc, char** argv) {
     if (!r.ok) {
       ++failures;
       ReportFailure(flags, o, r);
+    } else if (!flags.save_schedule.empty() &&
+               flags.first_seed == flags.last_seed) {
+      // A passing run's schedule, e.g. for a fuzzer's seed corpus.
+      std::ofstream out(flags.save_schedule, std::ios::binary);
+      out << EncodeSchedule(r.schedule);
     }
     if (seed == UINT64_MAX) break;
   }
