@@ -1,0 +1,95 @@
+#pragma once
+
+// KeyIndex: the in-memory map from each key to the revisions of its changes,
+// like etcd's treeIndex/keyIndex. The rows themselves (values, versions) are
+// in SQLite (backend.h), keyed by revision; the index says which row a read
+// at revision R must fetch, and lets counts, compares and writes run without
+// touching SQLite at all. It is rebuilt from the kv table on open.
+//
+// A key's history is the list of its changes not yet compacted, oldest
+// first; each is a PUT or a tombstone. A tombstone ends a generation; the
+// next PUT starts a new one (version 1, new create_revision).
+//
+// Thread safety: none; owned by the Store.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kvstore/revision.h"
+
+namespace kvstore {
+
+struct Change {
+  Revision rev;
+  bool tombstone = false;
+};
+
+struct KeyHistory {
+  // Every change of the key not yet compacted, oldest first.
+  // Invariant: non-empty; revisions strictly increase.
+  std::vector<Change> changes;
+  // State of the newest change when it is a PUT (else all 0).
+  int64_t create_revision = 0;
+  int64_t version = 0;
+  int64_t lease = 0;
+
+  bool live() const { return !changes.back().tombstone; }
+  // The newest change with rev.main <= at, unless it is a tombstone (or
+  // there is none): the row a read at `at` sees.
+  std::optional<Revision> VisibleAt(int64_t at) const;
+  // The newest change strictly before `rev`, unless it is a tombstone: the
+  // previous state of the key as seen by an event at `rev`.
+  std::optional<Revision> PrevOf(Revision rev) const;
+};
+
+// A key range with etcd's conventions (etcd-v3-api.md 4.2): `end` empty =
+// just `key`; `end` == "\0" = every key >= `key`; else [key, end).
+struct KeyRange {
+  std::string key;
+  std::string end;
+
+  bool single() const { return end.empty(); }
+  bool Contains(std::string_view k) const;
+  // True when the range selects nothing whatever is stored (end <= key).
+  bool empty() const;
+};
+
+class KeyIndex {
+ public:
+  using Map = std::map<std::string, KeyHistory, std::less<>>;
+
+  // Records a PUT of `key` at `rev` with the given new state.
+  // REQUIRES: rev is greater than every revision recorded for `key`.
+  void Put(std::string_view key, Revision rev, int64_t create_revision,
+           int64_t version, int64_t lease);
+  // Records a tombstone of `key` at `rev`. REQUIRES: as Put().
+  void Tombstone(std::string_view key, Revision rev);
+
+  // The history of `key`, or nullptr.
+  const KeyHistory* Find(std::string_view key) const;
+
+  // Calls fn(key, history) for each key in `range` with any history, in
+  // ascending key order (descending when `reverse`), until fn returns false.
+  void ForEach(const KeyRange& range, bool reverse,
+               const std::function<bool(const std::string&, const KeyHistory&)>&
+                   fn) const;
+
+  // Compaction at revision `at`: for each key, drops every change older than
+  // the newest one with rev.main <= at, and that one too if it is a
+  // tombstone; drops keys left without history. Calls removed(rev) for each
+  // dropped change, in no particular order.
+  void Compact(int64_t at, const std::function<void(Revision)>& removed);
+
+  size_t size() const { return map_.size(); }
+  void Clear() { map_.clear(); }
+
+ private:
+  Map map_;
+};
+
+}  // namespace kvstore

@@ -1,0 +1,164 @@
+// Store: the write path (Put, DeleteRange, Compact) and event capture.
+
+#include <vector>
+
+#include "base/check.h"
+#include "kvstore/errors.h"
+#include "kvstore/store.h"
+
+namespace kvstore {
+
+void Store::StartWrite() {
+  CAIRN_CHECK(!writing_, "kvstore: nested write");
+  writing_ = true;
+  write_sub_ = 0;
+}
+
+void Store::FinishWrite() {
+  CAIRN_CHECK(writing_, "kvstore: FinishWrite without StartWrite");
+  writing_ = false;
+  if (write_sub_ > 0) ++rev_;  // something changed: one new revision
+  write_sub_ = 0;
+}
+
+base::Status Store::AddEvent(mvccpb::Event ev,
+                             std::optional<kvstore::Revision> prev) {
+  if (!listener_) return {};
+  if (listener_prev_kv_ && prev) {
+    CAIRN_ASSIGN_OR_RETURN(*ev.mutable_prev_kv(), ReadKv(*prev, true));
+  }
+  const int64_t rev = ev.kv().mod_revision();
+  if (pending_events_.empty() ||
+      pending_events_.back().front().kv().mod_revision() != rev) {
+    pending_events_.emplace_back();
+  }
+  pending_events_.back().push_back(std::move(ev));
+  return {};
+}
+
+base::Status Store::CheckPut(const etcdserverpb::PutRequest& r) const {
+  if (r.key().empty()) return ErrEmptyKey();
+  if (r.ignore_value() && !r.value().empty()) return ErrValueProvided();
+  if (r.ignore_lease() && r.lease() != 0) return ErrLeaseProvided();
+  if (r.ignore_value() || r.ignore_lease()) {
+    const KeyHistory* h = index_.Find(r.key());
+    if (h == nullptr || !h->live()) return ErrKeyNotFound();
+  }
+  if (r.lease() != 0 && lessor_.Find(r.lease()) == nullptr) {
+    return ErrLeaseNotFound();
+  }
+  return {};
+}
+
+base::Status Store::DoPut(const etcdserverpb::PutRequest& r,
+                          etcdserverpb::PutResponse* resp) {
+  CAIRN_RETURN_IF_ERROR(CheckPut(r));
+  StartWrite();
+  base::Status s = PutLocked(r, resp);
+  FinishWrite();
+  return s;
+}
+
+base::Status Store::PutLocked(const etcdserverpb::PutRequest& r,
+                              etcdserverpb::PutResponse* resp) {
+  const kvstore::Revision rev{rev_ + 1, write_sub_++};
+  const KeyHistory* h = index_.Find(r.key());
+  const bool live = h != nullptr && h->live();
+  CAIRN_CHECK(live || !(r.ignore_value() || r.ignore_lease()),
+              "kvstore: ignore_* put of a missing key passed its check");
+  std::optional<kvstore::Revision> prev_rev;
+  if (live) prev_rev = h->changes.back().rev;
+
+  Row row;
+  row.rev = rev;
+  row.key = r.key();
+  row.create_revision = live ? h->create_revision : rev.main;
+  row.version = live ? h->version + 1 : 1;
+  row.lease = r.ignore_lease() ? h->lease : r.lease();
+  if (r.ignore_value() || (r.prev_kv() && live)) {
+    CAIRN_ASSIGN_OR_RETURN(mvccpb::KeyValue prev, ReadKv(*prev_rev, true));
+    if (r.ignore_value()) row.value = prev.value();
+    if (r.prev_kv()) *resp->mutable_prev_kv() = std::move(prev);
+  }
+  if (!r.ignore_value()) row.value = r.value();
+  CAIRN_RETURN_IF_ERROR(Io(backend_->InsertKv(row)));
+
+  mvccpb::Event ev;
+  ev.set_type(mvccpb::Event::PUT);
+  mvccpb::KeyValue* kv = ev.mutable_kv();
+  kv->set_key(row.key);
+  kv->set_create_revision(row.create_revision);
+  kv->set_mod_revision(rev.main);
+  kv->set_version(row.version);
+  kv->set_value(row.value);
+  kv->set_lease(row.lease);
+  CAIRN_RETURN_IF_ERROR(AddEvent(std::move(ev), prev_rev));
+
+  if (live) lessor_.Detach(h->lease, row.key);
+  lessor_.Attach(row.lease, row.key);
+  index_.Put(row.key, rev, row.create_revision, row.version, row.lease);
+  resp->mutable_header()->set_revision(rev.main);
+  return {};
+}
+
+base::Status Store::DeleteKey(const std::string& key, const KeyHistory& h,
+                              mvccpb::KeyValue* prev) {
+  CAIRN_CHECK(h.live(), "kvstore: delete of a deleted key");
+  const kvstore::Revision rev{rev_ + 1, write_sub_++};
+  const kvstore::Revision prev_rev = h.changes.back().rev;
+  if (prev != nullptr) {
+    CAIRN_ASSIGN_OR_RETURN(*prev, ReadKv(prev_rev, true));
+  }
+  Row row;
+  row.rev = rev;
+  row.key = key;  // tombstone: version 0, no value, no lease
+  CAIRN_RETURN_IF_ERROR(Io(backend_->InsertKv(row)));
+
+  mvccpb::Event ev;
+  ev.set_type(mvccpb::Event::DELETE);
+  ev.mutable_kv()->set_key(key);
+  ev.mutable_kv()->set_mod_revision(rev.main);
+  CAIRN_RETURN_IF_ERROR(AddEvent(std::move(ev), prev_rev));
+
+  lessor_.Detach(h.lease, key);
+  index_.Tombstone(key, rev);
+  return {};
+}
+
+base::Status Store::DoDeleteRange(const etcdserverpb::DeleteRangeRequest& r,
+                                  etcdserverpb::DeleteRangeResponse* resp) {
+  if (r.key().empty()) return ErrEmptyKey();
+  std::vector<std::string> keys;
+  index_.ForEach(KeyRange{r.key(), r.range_end()}, false,
+                 [&](const std::string& k, const KeyHistory& h) {
+                   if (h.live()) keys.push_back(k);
+                   return true;
+                 });
+  const bool own = !writing_;
+  if (own) StartWrite();
+  base::Status s;
+  for (const std::string& k : keys) {
+    s = DeleteKey(k, *index_.Find(k),
+                  r.prev_kv() ? resp->add_prev_kvs() : nullptr);
+    if (!s.ok()) break;
+  }
+  resp->set_deleted(static_cast<int64_t>(keys.size()));
+  resp->mutable_header()->set_revision(ReadRevision());
+  if (own) FinishWrite();
+  return s;
+}
+
+base::Status Store::DoCompact(const etcdserverpb::CompactionRequest& r) {
+  if (r.revision() <= compact_rev_) return ErrCompacted();
+  if (r.revision() > rev_) return ErrFutureRev();
+  std::vector<kvstore::Revision> removed;
+  index_.Compact(r.revision(),
+                 [&](kvstore::Revision rev) { removed.push_back(rev); });
+  for (const kvstore::Revision& rev : removed) {
+    CAIRN_RETURN_IF_ERROR(Io(backend_->DeleteKv(rev)));
+  }
+  compact_rev_ = r.revision();
+  return Io(backend_->PutMeta("compact_revision", compact_rev_));
+}
+
+}  // namespace kvstore
