@@ -34,5 +34,38 @@ if(NOT TARGET raft)
 endif()
 target_sources(raft_test_harness PRIVATE
   harness/test_storage.cc harness/test_storage.h
-  harness/test_raft.cc harness/test_raft.h)
+  harness/test_raft.cc harness/test_raft.h
+  harness/printers.cc harness/printers.h)
 target_link_libraries(raft_test_harness PUBLIC raft)
+
+# The interaction environment: RawNodes driven by datadriven commands.
+add_library(raft_interaction_env STATIC
+  datadriven/interaction_env.cc datadriven/interaction_env.h
+  datadriven/handle_add_nodes.cc
+  datadriven/handle_campaign.cc
+  datadriven/handle_deliver_msgs.cc
+  datadriven/handle_log_level.cc
+  datadriven/handle_partition.cc
+  datadriven/handle_process_ready.cc
+  datadriven/handle_propose.cc
+  datadriven/handle_raft_log.cc
+  datadriven/handle_raft_state.cc
+  datadriven/handle_stabilize.cc
+  datadriven/handle_status.cc
+  datadriven/handle_tick.cc)
+target_link_libraries(raft_interaction_env PUBLIC raft_datadriven
+                      raft_test_harness PRIVATE cairn_options)
+
+cairn_add_test(raft_interaction_test
+  SOURCES interaction_test.cc
+  LIBS raft_interaction_env)
+target_compile_definitions(raft_interaction_test PRIVATE
+  CAIRN_RAFT_TESTDATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/testdata")
+
+cairn_add_test(raft_paper_test
+  SOURCES raft_paper_test.cc
+  LIBS raft_test_harness)
+
+cairn_add_test(raft_election_test
+  SOURCES raft_election_test.cc
+  LIBS raft_test_harness)

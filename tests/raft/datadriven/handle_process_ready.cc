@@ -1,0 +1,67 @@
+// process-ready <id>...: runs one Ready cycle on each node.
+
+#include "proto/raftpb/codec.h"
+#include "raft/util.h"
+#include "tests/raft/datadriven/interaction_env.h"
+
+namespace raft_test {
+
+namespace {
+
+// Applies the configuration changes among committed entries, as a host
+// must (ready.h rule 3).
+base::Status ApplyConfChanges(Node& n, const std::vector<raftpb::Entry>& ents) {
+  for (const raftpb::Entry& e : ents) {
+    raftpb::ConfChangeV2 cc;
+    if (e.type == raftpb::kEntryConfChange) {
+      CAIRN_ASSIGN_OR_RETURN(raftpb::ConfChange v1,
+                             raftpb::DecodeConfChange(e.data.view()));
+      cc = v1.AsV2();
+    } else if (e.type == raftpb::kEntryConfChangeV2) {
+      CAIRN_ASSIGN_OR_RETURN(cc, raftpb::DecodeConfChangeV2(e.data.view()));
+    } else {
+      continue;
+    }
+    n.storage->conf_state() = n.raw_node->ApplyConfChange(cc);
+  }
+  return {};
+}
+
+}  // namespace
+
+base::Status InteractionEnv::ProcessReady(uint64_t id) {
+  Node& n = node(id);
+  raft::Ready rd = n.raw_node->GetReady();
+  std::string desc = raft::DescribeReady(rd);
+  if (desc.empty()) desc = "<empty Ready>";
+  if (desc.back() != '\n') desc.push_back('\n');
+  Write(desc);
+
+  // Persist before sending (ready.h rule 1).
+  if (rd.hard_state) n.storage->SetHardState(*rd.hard_state);
+  if (rd.snapshot)
+    CAIRN_RETURN_IF_ERROR(n.storage->ApplySnapshot(*rd.snapshot));
+  if (!rd.entries.empty()) CAIRN_RETURN_IF_ERROR(n.storage->Append(rd.entries));
+  CAIRN_RETURN_IF_ERROR(ApplyConfChanges(n, rd.committed_entries));
+  for (raftpb::Message& m : rd.messages) messages.push_back(std::move(m));
+  n.raw_node->Advance();
+  return {};
+}
+
+base::Status HandleProcessReady(InteractionEnv& env,
+                                const datadriven::TestData& d) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<uint64_t> ids, NodeIds(env, d));
+  for (uint64_t id : ids) {
+    base::Status s;
+    if (ids.size() > 1) {
+      env.Write("> " + std::to_string(id) + " handling Ready\n");
+      env.WithIndent([&] { s = env.ProcessReady(id); });
+    } else {
+      s = env.ProcessReady(id);
+    }
+    CAIRN_RETURN_IF_ERROR(s);
+  }
+  return {};
+}
+
+}  // namespace raft_test

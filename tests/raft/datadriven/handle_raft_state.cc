@@ -1,0 +1,22 @@
+// raft-state: one line per node: role, voter or learner, term, leader.
+// "1: StateLeader (Voter) Term:1 Lead:1"
+
+#include "tests/raft/datadriven/interaction_env.h"
+
+namespace raft_test {
+
+base::Status HandleRaftState(InteractionEnv& env,
+                             const datadriven::TestData& d) {
+  (void)d;
+  for (const Node& n : env.nodes) {
+    raft::BasicStatus st = n.raw_node->GetBasicStatus();
+    const char* kind = n.raw_node->raft().is_learner() ? "Learner" : "Voter";
+    env.Write(std::to_string(st.id) + ": " +
+              raft::StateTypeName(st.soft_state.raft_state) + " (" + kind +
+              ") Term:" + std::to_string(st.hard_state.term) +
+              " Lead:" + std::to_string(st.soft_state.lead) + "\n");
+  }
+  return {};
+}
+
+}  // namespace raft_test
