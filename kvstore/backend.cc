@@ -82,6 +82,7 @@
 #include "kvstore/backend.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <string>
@@ -512,14 +513,19 @@ struct Connection {
 }  // namespace
 
 base::Status Backend::Backup(const std::string& dest_path) {
+  struct stat st;
+  if (stat(dest_path.c_str(), &st) == 0) {
+    return base::Status::AlreadyExists("kvstore: snapshot " + dest_path +
+                                       " already exists");
+  }
   Connection src, dst;
   int rc = sqlite3_open_v2(path_.c_str(), &src.db,
                            SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) return SqliteStatus(rc, src.db, path_, "backup open");
-  rc = sqlite3_open_v2(dest_path.c_str(), &dst.db,
-                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                           SQLITE_OPEN_EXCLUSIVE | SQLITE_OPEN_NOMUTEX,
-                       nullptr);
+  rc = sqlite3_open_v2(
+      dest_path.c_str(), &dst.db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      nullptr);
   if (rc != SQLITE_OK) {
     return SqliteStatus(rc, dst.db, dest_path, "backup create");
   }

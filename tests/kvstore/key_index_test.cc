@@ -55,10 +55,14 @@ TEST(KeyIndexTest, Compact) {
     std::vector<int64_t> removed;  // mains of dropped changes
     std::vector<int64_t> kept;
   } cases[] = {
-      {1, {}, {2, 4, 6, 8}}, {2, {}, {2, 4, 6, 8}}, {3, {}, {2, 4, 6, 8}},
-      {4, {2}, {4, 6, 8}},   {6, {2, 4, 6}, {8}},  // the tombstone at 6 goes
-                                                   // too
-      {7, {2, 4, 6}, {8}},   {8, {2, 4, 6}, {8}},
+      {1, {}, {2, 4, 6, 8}},
+      {2, {}, {2, 4, 6, 8}},
+      {3, {}, {2, 4, 6, 8}},
+      {4, {2}, {4, 6, 8}},
+      {6, {2, 4, 6}, {8}},  // the tombstone at 6 goes
+                            // too
+      {7, {2, 4, 6}, {8}},
+      {8, {2, 4, 6}, {8}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.at);
