@@ -17,6 +17,12 @@ class Logger;
 inline constexpr uint64_t kNoLimit = std::numeric_limits<uint64_t>::max();
 // Means "no node" (no vote, no leader). Node ids are never 0.
 inline constexpr uint64_t kNone = 0;
+// Targets of local messages in async-storage-writes mode (issue 4); never
+// node ids.
+inline constexpr uint64_t kLocalAppendThread =
+    std::numeric_limits<uint64_t>::max();
+inline constexpr uint64_t kLocalApplyThread =
+    std::numeric_limits<uint64_t>::max() - 1;
 
 // How ReadIndex confirms leadership (thesis 6.4).
 enum class ReadOnlyOption {

@@ -123,7 +123,8 @@ class RawNode {
     uint64_t last_entry_term = 0;
     uint64_t snapshot_index = 0;
     uint64_t last_committed_index = 0;
-    uint64_t committed_size = 0;
+    uint64_t committed_size = 0;          // EntrySize bytes.
+    uint64_t committed_payload_size = 0;  // PayloadSize bytes.
   };
   Pending pending_;
   // Reused MsgProp, so proposals do not allocate a vector each time.

@@ -18,6 +18,7 @@
 // Any other error is fatal to raft (it aborts): storage must not fail.
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "base/result.h"
@@ -109,7 +110,7 @@ class MemoryStorage final : public Storage {
   // snapshot index are ignored; an entry at an index already present
   // truncates the log from there (a new leader overwrote it). REQUIRES
   // (CHECKed): the first entry is at most LastIndex() + 1.
-  base::Status Append(const std::vector<raftpb::Entry>& entries);
+  base::Status Append(std::span<const raftpb::Entry> entries);
 
   // The saved HardState (for tests and hosts).
   const raftpb::HardState& hard_state() const { return hard_state_; }

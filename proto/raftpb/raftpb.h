@@ -191,6 +191,8 @@ inline constexpr int kNumMessageTypes = 23;
 
 // "MsgApp", ... ; "MessageType(<n>)" for values out of range.
 std::string MessageTypeName(MessageType type);
+// The same as a C string literal ("MsgUnknown" out of range), for logging.
+const char* MessageTypeCName(MessageType type);
 std::string EntryTypeName(EntryType type);
 
 // Message: everything raft sends and receives. Which fields are meaningful
@@ -257,10 +259,9 @@ struct ConfChangeV2 {
   Payload context;
 
   // True when this change leaves a joint configuration (no changes, auto
-  // transition).
+  // transition; the context does not matter).
   bool LeaveJoint() const {
-    return changes.empty() && transition == kConfChangeTransitionAuto &&
-           context.empty();
+    return changes.empty() && transition == kConfChangeTransitionAuto;
   }
   // True when applying it enters a joint configuration; `*auto_leave` says
   // whether it is left automatically.

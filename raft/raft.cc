@@ -1,0 +1,1569 @@
+#include "raft/raft.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "base/check.h"
+#include "proto/raftpb/codec.h"
+#include "raft/errors.h"
+
+namespace raft {
+
+using raftpb::Entry;
+using raftpb::Message;
+using raftpb::MessageType;
+using tracker::Progress;
+
+namespace {
+
+using ull = unsigned long long;
+inline ull U(uint64_t v) { return static_cast<ull>(v); }
+
+const char* TypeName(MessageType t) { return raftpb::MessageTypeCName(t); }
+
+MessageType VoteRespMsgType(MessageType t) {
+  switch (t) {
+    case raftpb::kMsgVote:
+      return raftpb::kMsgVoteResp;
+    case raftpb::kMsgPreVote:
+      return raftpb::kMsgPreVoteResp;
+    default:
+      CAIRN_CHECK(false, "not a vote message: %s", TypeName(t));
+      return t;
+  }
+}
+
+uint64_t PayloadsSize(const std::vector<Entry>& ents) {
+  uint64_t s = 0;
+  for (const Entry& e : ents) s += raftpb::PayloadSize(e);
+  return s;
+}
+
+}  // namespace
+
+std::string_view CampaignTypeName(CampaignType t) {
+  switch (t) {
+    case CampaignType::kCampaignPreElection:
+      return "CampaignPreElection";
+    case CampaignType::kCampaignElection:
+      return "CampaignElection";
+    case CampaignType::kCampaignTransfer:
+      return "CampaignTransfer";
+  }
+  return "CampaignUnknown";
+}
+
+// ---- Construction ----
+
+base::Result<std::unique_ptr<Raft>> Raft::New(Config config) {
+  CAIRN_RETURN_IF_ERROR(config.Validate());
+  std::unique_ptr<Raft> r(new Raft(std::move(config)));
+  CAIRN_RETURN_IF_ERROR(r->Init());
+  return r;
+}
+
+Raft::Raft(Config config)
+    : config_(std::move(config)),
+      id_(config_.id),
+      max_msg_size_(config_.max_size_per_msg),
+      max_uncommitted_size_(config_.max_uncommitted_entries_size),
+      trk_(static_cast<size_t>(config_.max_inflight_msgs),
+           config_.max_inflight_bytes),
+      read_only_(config_.read_only_option),
+      check_quorum_(config_.check_quorum),
+      pre_vote_(config_.pre_vote),
+      heartbeat_timeout_(config_.heartbeat_tick),
+      election_timeout_(config_.election_tick),
+      disable_proposal_forwarding_(config_.disable_proposal_forwarding),
+      step_down_on_removal_(config_.step_down_on_removal),
+      rand_(config_.seed != 0 ? config_.seed
+                              : 0x9e3779b97f4a7c15ULL * config_.id),
+      logger_(config_.logger != nullptr ? config_.logger : &discard_logger_) {}
+
+base::Status Raft::Init() {
+  Storage* storage = config_.storage;
+  // Fail cleanly (not abort) when storage cannot even report its bounds.
+  CAIRN_RETURN_IF_ERROR(storage->FirstIndex().status());
+  CAIRN_RETURN_IF_ERROR(storage->LastIndex().status());
+  CAIRN_ASSIGN_OR_RETURN(PersistentState st, storage->InitialState());
+  raft_log_ = std::make_unique<RaftLog>(storage, logger_,
+                                        config_.max_committed_size_per_ready);
+  // Restore the configuration.
+  const raftpb::ConfState& cs = st.conf_state;
+  tracker::Config cfg;
+  cfg.voters.incoming = quorum::MajorityConfig(
+      std::set<uint64_t>(cs.voters.begin(), cs.voters.end()));
+  cfg.voters.outgoing = quorum::MajorityConfig(
+      std::set<uint64_t>(cs.voters_outgoing.begin(), cs.voters_outgoing.end()));
+  cfg.learners.insert(cs.learners.begin(), cs.learners.end());
+  cfg.learners_next.insert(cs.learners_next.begin(), cs.learners_next.end());
+  cfg.auto_leave = cs.auto_leave;
+  SwitchToConfig(cfg);
+
+  if (!raftpb::IsEmptyHardState(st.hard_state)) {
+    const raftpb::HardState& hs = st.hard_state;
+    uint64_t last = raft_log_->LastIndex();
+    if (hs.commit < raft_log_->committed() || hs.commit > last) {
+      return base::Status::FailedPrecondition(
+          "raft: stored commit " + std::to_string(hs.commit) +
+          " is out of range [" + std::to_string(raft_log_->committed()) + ", " +
+          std::to_string(last) + "]");
+    }
+    LoadState(hs);
+  }
+  if (config_.applied > 0) {
+    if (config_.applied > raft_log_->committed()) {
+      return base::Status::FailedPrecondition(
+          "raft: config applied " + std::to_string(config_.applied) +
+          " is above the stored commit " +
+          std::to_string(raft_log_->committed()));
+    }
+    if (config_.applied > raft_log_->applied()) {
+      raft_log_->AppliedTo(config_.applied, 0);
+    }
+  }
+  BecomeFollower(term_, kNone);
+
+  std::string peers;
+  for (uint64_t n : trk_.VoterNodes()) {
+    if (!peers.empty()) peers += ",";
+    char buf[24];
+    std::snprintf(buf, sizeof(buf), "%llx", U(n));
+    peers += buf;
+  }
+  logger_->Infof(
+      "newRaft %llx [peers: [%s], term: %llu, commit: %llu, applied: %llu, "
+      "lastindex: %llu, lastterm: %llu]",
+      U(id_), peers.c_str(), U(term_), U(raft_log_->committed()),
+      U(raft_log_->applied()), U(raft_log_->LastIndex()),
+      U(raft_log_->LastTerm()));
+  return base::Status();
+}
+
+void Raft::LoadState(const raftpb::HardState& hs) {
+  CAIRN_CHECK(hs.commit >= raft_log_->committed() &&
+                  hs.commit <= raft_log_->LastIndex(),
+              "%llx state.commit %llu is out of range [%llu, %llu]", U(id_),
+              U(hs.commit), U(raft_log_->committed()),
+              U(raft_log_->LastIndex()));
+  raft_log_->set_committed(hs.commit);
+  term_ = hs.term;
+  vote_ = hs.vote;
+}
+
+// ---- Messages out ----
+
+std::vector<Message> Raft::ReadMessages() {
+  std::vector<Message> out = std::move(msgs_);
+  msgs_.clear();
+  for (Message& m : msgs_after_append_) out.push_back(std::move(m));
+  msgs_after_append_.clear();
+  return out;
+}
+
+void Raft::Send(Message m) {
+  if (m.from == kNone) m.from = id_;
+  if (m.type == raftpb::kMsgVote || m.type == raftpb::kMsgVoteResp ||
+      m.type == raftpb::kMsgPreVote || m.type == raftpb::kMsgPreVoteResp) {
+    CAIRN_CHECK(m.term != 0, "term should be set when sending %s",
+                TypeName(m.type));
+  } else {
+    CAIRN_CHECK(m.term == 0,
+                "term should not be set when sending %s (was %llu)",
+                TypeName(m.type), U(m.term));
+    // Proposals and ReadIndex requests are forwarded to the leader as if
+    // they were local: they carry no term.
+    if (m.type != raftpb::kMsgProp && m.type != raftpb::kMsgReadIndex) {
+      m.term = term_;
+    }
+  }
+  CAIRN_CHECK(m.to != id_,
+              "message should not be self-addressed when sending %s",
+              TypeName(m.type));
+  // Responses that promise durable state (an append, a vote) go after
+  // everything else, so a host may send the rest before its write is done.
+  if (m.type == raftpb::kMsgAppResp || m.type == raftpb::kMsgVoteResp ||
+      m.type == raftpb::kMsgPreVoteResp) {
+    msgs_after_append_.push_back(std::move(m));
+  } else {
+    msgs_.push_back(std::move(m));
+  }
+}
+
+bool Raft::MaybeSendAppend(uint64_t to, bool send_if_empty) {
+  auto it = trk_.progress.find(to);
+  if (it == trk_.progress.end()) return false;
+  Progress& pr = it->second;
+  if (pr.IsPaused()) return false;
+
+  uint64_t prev_index = pr.next - 1;
+  base::Result<uint64_t> prev_term = raft_log_->Term(prev_index);
+  if (!prev_term.ok()) {
+    // The log was compacted past pr.next: only a snapshot can catch the
+    // follower up.
+    return MaybeSendSnapshot(to, pr);
+  }
+  Message m;
+  m.type = raftpb::kMsgApp;
+  m.to = to;
+  // In a throttled StateReplicate only an empty MsgApp goes out, so an
+  // acknowledgment (or rejection) eventually frees the window even if all
+  // in-flight messages were lost.
+  if (pr.state != tracker::StateType::kStateReplicate || !pr.inflights.Full()) {
+    base::Status s = raft_log_->Entries(pr.next, max_msg_size_, &m.entries);
+    if (!s.ok()) return MaybeSendSnapshot(to, pr);
+  }
+  if (m.entries.empty() && !send_if_empty) return false;
+  m.index = prev_index;
+  m.log_term = *prev_term;
+  m.commit = raft_log_->committed();
+  size_t n = m.entries.size();
+  uint64_t bytes = PayloadsSize(m.entries);
+  Send(std::move(m));
+  pr.UpdateOnEntriesSend(n, bytes, raft_log_->committed());
+  return true;
+}
+
+bool Raft::MaybeSendSnapshot(uint64_t to, Progress& pr) {
+  if (!pr.recent_active) {
+    logger_->Debugf(
+        "ignore sending snapshot to %llx since it is not recently active",
+        U(to));
+    return false;
+  }
+  base::Result<raftpb::Snapshot> snap = raft_log_->Snapshot();
+  if (!snap.ok()) {
+    CAIRN_CHECK(snap.status() == ErrSnapshotTemporarilyUnavailable(),
+                "%llx: storage Snapshot failed: %s", U(id_),
+                snap.status().ToString().c_str());
+    logger_->Debugf(
+        "%llx failed to send snapshot to %llx because snapshot is "
+        "temporarily unavailable",
+        U(id_), U(to));
+    return false;
+  }
+  CAIRN_CHECK(!raftpb::IsEmptySnap(*snap), "need non-empty snapshot");
+  uint64_t sindex = snap->metadata.index;
+  uint64_t sterm = snap->metadata.term;
+  logger_->Debugf(
+      "%llx [firstindex: %llu, commit: %llu] sent snapshot[index: %llu, "
+      "term: %llu] to %llx [%s]",
+      U(id_), U(raft_log_->FirstIndex()), U(raft_log_->committed()), U(sindex),
+      U(sterm), U(to), pr.String().c_str());
+  pr.BecomeSnapshot(sindex);
+  logger_->Debugf("%llx paused sending replication messages to %llx [%s]",
+                  U(id_), U(to), pr.String().c_str());
+  Message m;
+  m.type = raftpb::kMsgSnap;
+  m.to = to;
+  m.snapshot = std::move(snap).value();
+  Send(std::move(m));
+  return true;
+}
+
+void Raft::SendHeartbeat(uint64_t to, const raftpb::Payload& ctx) {
+  auto it = trk_.progress.find(to);
+  if (it == trk_.progress.end()) return;
+  Progress& pr = it->second;
+  // A follower must not learn a commit index beyond what it has matched:
+  // its log may not contain (or may disagree on) those entries.
+  uint64_t commit = pr.HeartbeatCommit(raft_log_->committed());
+  Message m;
+  m.type = raftpb::kMsgHeartbeat;
+  m.to = to;
+  m.commit = commit;
+  m.context = ctx;
+  Send(std::move(m));
+  pr.sent_commit = std::max(pr.sent_commit, commit);
+}
+
+void Raft::SendTimeoutNow(uint64_t to) {
+  Message m;
+  m.type = raftpb::kMsgTimeoutNow;
+  m.to = to;
+  Send(std::move(m));
+}
+
+void Raft::BcastAppend() {
+  for (auto& [id, pr] : trk_.progress) {
+    if (id == id_) continue;
+    MaybeSendAppend(id, true);
+  }
+}
+
+void Raft::BcastHeartbeat() {
+  raftpb::Payload ctx = read_only_.LastPendingRequestCtx();
+  for (auto& [id, pr] : trk_.progress) {
+    if (id == id_) continue;
+    SendHeartbeat(id, ctx);
+  }
+}
+
+// ---- Commit and append ----
+
+bool Raft::MaybeCommit() {
+  uint64_t index = trk_.Committed();
+  if (config_.testing_knobs.commit_prior_term_by_count) {
+    // Planted bug: commit whatever a quorum holds, whatever its term
+    // (violates paper 5.4.2 / Figure 8).
+    if (index > raft_log_->committed() && index <= raft_log_->LastIndex()) {
+      raft_log_->CommitTo(index);
+      return true;
+    }
+    return false;
+  }
+  // Paper 5.4.2: only entries of the leader's term are committed by
+  // counting replicas; earlier ones are committed with them.
+  return raft_log_->MaybeCommit(index, term_);
+}
+
+bool Raft::IncreaseUncommittedSize(const std::vector<Entry>& ents) {
+  uint64_t s = PayloadsSize(ents);
+  // An empty uncommitted tail accepts any proposal; empty entries (the
+  // leader's no-op, leaving a joint config) are always accepted.
+  if (uncommitted_size_ > 0 && s > 0 &&
+      uncommitted_size_ + s > max_uncommitted_size_) {
+    return false;
+  }
+  uncommitted_size_ += s;
+  return true;
+}
+
+void Raft::ReduceUncommittedSize(uint64_t size) {
+  // uncommitted_size_ may underestimate but never overestimate; saturate.
+  uncommitted_size_ = size > uncommitted_size_ ? 0 : uncommitted_size_ - size;
+}
+
+bool Raft::AppendEntry(std::vector<Entry>& es) {
+  uint64_t li = raft_log_->LastIndex();
+  for (size_t i = 0; i < es.size(); ++i) {
+    es[i].term = term_;
+    es[i].index = li + 1 + i;
+  }
+  if (!IncreaseUncommittedSize(es)) {
+    logger_->Warningf(
+        "%llx appending new entries to log would exceed uncommitted entry "
+        "size limit; dropping proposal",
+        U(id_));
+    return false;
+  }
+  li = raft_log_->Append(es);
+  // The leader's own entries count toward the quorum at once: the host
+  // persists them (Ready.entries) before it sends anything or applies the
+  // entries, so nothing is observable before they are durable.
+  auto it = trk_.progress.find(id_);
+  if (it != trk_.progress.end()) it->second.MaybeUpdate(li);
+  MaybeCommit();
+  return true;
+}
+
+// ---- Role transitions ----
+
+void Raft::Reset(uint64_t term) {
+  if (term_ != term) {
+    term_ = term;
+    vote_ = kNone;
+  }
+  lead_ = kNone;
+  election_elapsed_ = 0;
+  heartbeat_elapsed_ = 0;
+  ResetRandomizedElectionTimeout();
+  AbortLeaderTransfer();
+  trk_.ResetVotes();
+  uint64_t last = raft_log_->LastIndex();
+  for (auto& [id, pr] : trk_.progress) {
+    pr.match = 0;
+    pr.next = last + 1;
+    pr.sent_commit = 0;
+    pr.state = tracker::StateType::kStateProbe;
+    pr.pending_snapshot = 0;
+    pr.recent_active = false;
+    pr.msg_app_flow_paused = false;
+    pr.inflights.Reset();
+    if (id == id_) pr.match = last;
+  }
+  pending_conf_index_ = 0;
+  uncommitted_size_ = 0;
+  read_only_ = ReadOnly(read_only_.option());
+}
+
+void Raft::ResetRandomizedElectionTimeout() {
+  std::uniform_int_distribution<int> dist(0, election_timeout_ - 1);
+  randomized_election_timeout_ = election_timeout_ + dist(rand_);
+}
+
+void Raft::BecomeFollower(uint64_t term, uint64_t lead) {
+  step_ = &Raft::StepFollower;
+  Reset(term);
+  tick_ = &Raft::TickElection;
+  lead_ = lead;
+  state_ = StateType::kStateFollower;
+  logger_->Infof("%llx became follower at term %llu", U(id_), U(term_));
+}
+
+void Raft::BecomeCandidate() {
+  CAIRN_CHECK(state_ != StateType::kStateLeader,
+              "invalid transition [leader -> candidate]");
+  step_ = &Raft::StepCandidate;
+  Reset(term_ + 1);
+  tick_ = &Raft::TickElection;
+  vote_ = id_;
+  state_ = StateType::kStateCandidate;
+  logger_->Infof("%llx became candidate at term %llu", U(id_), U(term_));
+}
+
+void Raft::BecomePreCandidate() {
+  CAIRN_CHECK(state_ != StateType::kStateLeader,
+              "invalid transition [leader -> pre-candidate]");
+  // A pre-candidate changes neither term nor vote (thesis 9.6).
+  step_ = &Raft::StepCandidate;
+  trk_.ResetVotes();
+  tick_ = &Raft::TickElection;
+  lead_ = kNone;
+  state_ = StateType::kStatePreCandidate;
+  logger_->Infof("%llx became pre-candidate at term %llu", U(id_), U(term_));
+}
+
+void Raft::BecomeLeader() {
+  CAIRN_CHECK(state_ != StateType::kStateFollower,
+              "invalid transition [follower -> leader]");
+  step_ = &Raft::StepLeader;
+  Reset(term_);
+  tick_ = &Raft::TickHeartbeat;
+  lead_ = id_;
+  state_ = StateType::kStateLeader;
+  auto it = trk_.progress.find(id_);
+  if (it != trk_.progress.end()) {
+    // The leader trivially replicates to itself, and is always active.
+    it->second.BecomeReplicate();
+    it->second.recent_active = true;
+  }
+  // Conservatively assume a configuration change may be pending up to the
+  // last index, rather than scanning the log tail.
+  pending_conf_index_ = raft_log_->LastIndex();
+  // An empty entry of the new term (thesis 6.4: commits the entries of
+  // earlier terms and lets reads proceed). Its payload size is 0, so it
+  // never counts against the uncommitted limit.
+  std::vector<Entry> empty(1);
+  bool ok = AppendEntry(empty);
+  CAIRN_CHECK(ok, "empty entry was dropped");
+  logger_->Infof("%llx became leader at term %llu", U(id_), U(term_));
+}
+
+bool Raft::Promotable() const {
+  auto it = trk_.progress.find(id_);
+  return it != trk_.progress.end() && !it->second.is_learner &&
+         !raft_log_->HasNextOrInProgressSnapshot();
+}
+
+bool Raft::HasUnappliedConfChanges() const {
+  if (raft_log_->applied() >= raft_log_->committed()) return false;
+  // Scan the unapplied committed entries page by page, so memory stays
+  // bounded however long the tail is.
+  uint64_t lo = raft_log_->applied() + 1;
+  uint64_t hi = raft_log_->committed() + 1;
+  uint64_t page = config_.max_committed_size_per_ready;
+  std::vector<Entry> ents;
+  while (lo < hi) {
+    ents.clear();
+    base::Status s = raft_log_->Slice(lo, hi, page, &ents);
+    CAIRN_CHECK(s.ok(), "error scanning unapplied entries [%llu, %llu): %s",
+                U(lo), U(hi), s.ToString().c_str());
+    for (const Entry& e : ents) {
+      if (e.type == raftpb::kEntryConfChange ||
+          e.type == raftpb::kEntryConfChangeV2) {
+        return true;
+      }
+    }
+    lo += ents.size();
+  }
+  return false;
+}
+
+void Raft::Hup(CampaignType t) {
+  if (state_ == StateType::kStateLeader) {
+    logger_->Debugf("%llx ignoring MsgHup because already leader", U(id_));
+    return;
+  }
+  if (!Promotable()) {
+    logger_->Warningf("%llx is unpromotable and can not campaign", U(id_));
+    return;
+  }
+  if (HasUnappliedConfChanges()) {
+    logger_->Warningf(
+        "%llx cannot campaign at term %llu since there are still pending "
+        "configuration changes to apply",
+        U(id_), U(term_));
+    return;
+  }
+  logger_->Infof("%llx is starting a new election at term %llu", U(id_),
+                 U(term_));
+  Campaign(t);
+}
+
+void Raft::Campaign(CampaignType t) {
+  uint64_t term;
+  MessageType vote_msg;
+  if (t == CampaignType::kCampaignPreElection) {
+    BecomePreCandidate();
+    vote_msg = raftpb::kMsgPreVote;
+    // PreVotes are sent for the next term, before the term is incremented.
+    term = term_ + 1;
+  } else {
+    BecomeCandidate();
+    vote_msg = raftpb::kMsgVote;
+    term = term_;
+  }
+  // The candidate votes for itself. The vote is part of the hard state the
+  // host persists before sending the requests.
+  if (Poll(id_, VoteRespMsgType(vote_msg), true) ==
+      quorum::VoteResult::kVoteWon) {
+    // A single voter wins at once.
+    if (t == CampaignType::kCampaignPreElection) {
+      Campaign(CampaignType::kCampaignElection);
+    } else {
+      BecomeLeader();
+    }
+    return;
+  }
+  uint64_t last_index = raft_log_->LastIndex();
+  uint64_t last_term = raft_log_->LastTerm();
+  for (uint64_t id : trk_.VoterNodes()) {
+    if (id == id_) continue;
+    logger_->Infof(
+        "%llx [logterm: %llu, index: %llu] sent %s request to %llx at term "
+        "%llu",
+        U(id_), U(last_term), U(last_index), TypeName(vote_msg), U(id),
+        U(term_));
+    Message m;
+    m.type = vote_msg;
+    m.to = id;
+    m.term = term;
+    m.index = last_index;
+    m.log_term = last_term;
+    if (t == CampaignType::kCampaignTransfer) {
+      m.context = raftpb::Payload(CampaignTypeName(t));
+    }
+    Send(std::move(m));
+  }
+}
+
+quorum::VoteResult Raft::Poll(uint64_t id, MessageType t, bool v) {
+  if (v) {
+    logger_->Infof("%llx received %s from %llx at term %llu", U(id_),
+                   TypeName(t), U(id), U(term_));
+  } else {
+    logger_->Infof("%llx received %s rejection from %llx at term %llu", U(id_),
+                   TypeName(t), U(id), U(term_));
+  }
+  trk_.RecordVote(id, v);
+  int granted = 0;
+  int rejected = 0;
+  return trk_.TallyVotes(&granted, &rejected);
+}
+
+// ---- Tick ----
+
+void Raft::Tick() { (this->*tick_)(); }
+
+void Raft::TickElection() {
+  ++election_elapsed_;
+  if (Promotable() && PastElectionTimeout()) {
+    election_elapsed_ = 0;
+    Message m;
+    m.type = raftpb::kMsgHup;
+    m.from = id_;
+    base::Status s = StepRef(m);
+    if (!s.ok()) {
+      logger_->Debugf("error occurred during election: %s",
+                      s.ToString().c_str());
+    }
+  }
+}
+
+void Raft::TickHeartbeat() {
+  ++heartbeat_elapsed_;
+  ++election_elapsed_;
+  if (election_elapsed_ >= election_timeout_) {
+    election_elapsed_ = 0;
+    if (check_quorum_) {
+      Message m;
+      m.type = raftpb::kMsgCheckQuorum;
+      m.from = id_;
+      (void)StepRef(m);
+    }
+    // A transfer that did not finish within an election timeout is
+    // abandoned (thesis 3.10).
+    if (state_ == StateType::kStateLeader && lead_transferee_ != kNone) {
+      AbortLeaderTransfer();
+    }
+  }
+  if (state_ != StateType::kStateLeader) return;
+  if (heartbeat_elapsed_ >= heartbeat_timeout_) {
+    heartbeat_elapsed_ = 0;
+    Message m;
+    m.type = raftpb::kMsgBeat;
+    m.from = id_;
+    (void)StepRef(m);
+  }
+}
+
+// ---- Step ----
+
+base::Status Raft::Step(Message m) { return StepRef(m); }
+
+base::Status Raft::StepRef(Message& m) {
+  bool done = false;
+  CAIRN_RETURN_IF_ERROR(StepByTerm(m, &done));
+  if (done) return base::Status();
+
+  switch (m.type) {
+    case raftpb::kMsgHup:
+      Hup(pre_vote_ ? CampaignType::kCampaignPreElection
+                    : CampaignType::kCampaignElection);
+      return base::Status();
+    case raftpb::kMsgVote:
+    case raftpb::kMsgPreVote:
+      StepVoteRequest(m);
+      return base::Status();
+    case raftpb::kMsgStorageAppendResp:
+    case raftpb::kMsgStorageApplyResp:
+      // TODO(h1): asynchronous storage writes (#4).
+      return ErrStepLocalResponseMsg();
+    default:
+      return (this->*step_)(m);
+  }
+}
+
+// The term checks common to all roles (paper 5.1). Sets *done when the
+// message was fully handled.
+base::Status Raft::StepByTerm(Message& m, bool* done) {
+  if (m.term == 0) return base::Status();  // A local message.
+  if (m.term > term_) {
+    if (m.type == raftpb::kMsgVote || m.type == raftpb::kMsgPreVote) {
+      bool force =
+          m.context == CampaignTypeName(CampaignType::kCampaignTransfer);
+      bool in_lease = check_quorum_ && lead_ != kNone &&
+                      election_elapsed_ < election_timeout_;
+      if (!force && in_lease) {
+        // Thesis 4.2.3: a server that heard from a current leader within
+        // the minimum election timeout neither updates its term nor votes.
+        logger_->Infof(
+            "%llx [logterm: %llu, index: %llu, vote: %llx] ignored %s from "
+            "%llx [logterm: %llu, index: %llu] at term %llu: lease is not "
+            "expired (remaining ticks: %d)",
+            U(id_), U(raft_log_->LastTerm()), U(raft_log_->LastIndex()),
+            U(vote_), TypeName(m.type), U(m.from), U(m.log_term), U(m.index),
+            U(term_), election_timeout_ - election_elapsed_);
+        *done = true;
+        return base::Status();
+      }
+    }
+    if (m.type == raftpb::kMsgPreVote) {
+      // Never change the term in response to a PreVote.
+    } else if (m.type == raftpb::kMsgPreVoteResp && !m.reject) {
+      // A granted PreVote carries the future term we asked for; the term
+      // changes only when the pre-vote is won.
+    } else {
+      logger_->Infof(
+          "%llx [term: %llu] received a %s message with higher term from "
+          "%llx [term: %llu]",
+          U(id_), U(term_), TypeName(m.type), U(m.from), U(m.term));
+      if (m.type == raftpb::kMsgApp || m.type == raftpb::kMsgHeartbeat ||
+          m.type == raftpb::kMsgSnap) {
+        BecomeFollower(m.term, m.from);
+      } else {
+        BecomeFollower(m.term, kNone);
+      }
+    }
+    return base::Status();
+  }
+  if (m.term < term_) {
+    *done = true;
+    if ((check_quorum_ || pre_vote_) &&
+        (m.type == raftpb::kMsgHeartbeat || m.type == raftpb::kMsgApp)) {
+      // A leader of an older term: maybe our term rose while we were
+      // partitioned. With check_quorum or pre_vote our vote requests may
+      // never raise the others' terms, so tell this leader about our term
+      // (it steps down and a fresh election follows).
+      Message resp;
+      resp.type = raftpb::kMsgAppResp;
+      resp.to = m.from;
+      Send(std::move(resp));
+    } else if (m.type == raftpb::kMsgPreVote) {
+      // Reject, so a pre-candidate with a stale term learns ours (and a
+      // mixed PreVote cluster cannot deadlock).
+      logger_->Infof(
+          "%llx [logterm: %llu, index: %llu, vote: %llx] rejected %s from "
+          "%llx [logterm: %llu, index: %llu] at term %llu",
+          U(id_), U(raft_log_->LastTerm()), U(raft_log_->LastIndex()), U(vote_),
+          TypeName(m.type), U(m.from), U(m.log_term), U(m.index), U(term_));
+      Message resp;
+      resp.type = raftpb::kMsgPreVoteResp;
+      resp.to = m.from;
+      resp.term = term_;
+      resp.reject = true;
+      Send(std::move(resp));
+    } else {
+      logger_->Infof(
+          "%llx [term: %llu] ignored a %s message with lower term from %llx "
+          "[term: %llu]",
+          U(id_), U(term_), TypeName(m.type), U(m.from), U(m.term));
+    }
+  }
+  return base::Status();
+}
+
+void Raft::StepVoteRequest(const Message& m) {
+  // We can vote if this repeats our vote, or we have not voted and know of
+  // no leader in this term, or it is a PreVote for a future term...
+  bool can_vote = vote_ == m.from || (vote_ == kNone && lead_ == kNone) ||
+                  (m.type == raftpb::kMsgPreVote && m.term > term_);
+  // ...and the candidate's log is at least as up-to-date as ours (5.4.1).
+  bool up_to_date = config_.testing_knobs.vote_without_log_check ||
+                    raft_log_->IsUpToDate(m.index, m.log_term);
+  uint64_t last_term = raft_log_->LastTerm();
+  uint64_t last_index = raft_log_->LastIndex();
+  if (can_vote && up_to_date) {
+    logger_->Infof(
+        "%llx [logterm: %llu, index: %llu, vote: %llx] cast %s for %llx "
+        "[logterm: %llu, index: %llu] at term %llu",
+        U(id_), U(last_term), U(last_index), U(vote_), TypeName(m.type),
+        U(m.from), U(m.log_term), U(m.index), U(term_));
+    // The response carries the request's term, not ours: for a PreVote
+    // ours may be older, and the pre-candidate would ignore it.
+    Message resp;
+    resp.type = VoteRespMsgType(m.type);
+    resp.to = m.from;
+    resp.term = m.term;
+    Send(std::move(resp));
+    if (m.type == raftpb::kMsgVote) {
+      // Only real votes are recorded.
+      election_elapsed_ = 0;
+      vote_ = m.from;
+    }
+  } else {
+    logger_->Infof(
+        "%llx [logterm: %llu, index: %llu, vote: %llx] rejected %s from %llx "
+        "[logterm: %llu, index: %llu] at term %llu",
+        U(id_), U(last_term), U(last_index), U(vote_), TypeName(m.type),
+        U(m.from), U(m.log_term), U(m.index), U(term_));
+    Message resp;
+    resp.type = VoteRespMsgType(m.type);
+    resp.to = m.from;
+    resp.term = term_;
+    resp.reject = true;
+    Send(std::move(resp));
+  }
+}
+
+base::Status Raft::StepLeaderProp(Message& m) {
+  CAIRN_CHECK(!m.entries.empty(), "%llx stepped empty MsgProp", U(id_));
+  if (trk_.progress.find(id_) == trk_.progress.end()) {
+    // This leader was removed from the configuration.
+    return ErrProposalDroppedRemoved();
+  }
+  if (lead_transferee_ != kNone) {
+    logger_->Debugf(
+        "%llx [term %llu] transfer leadership to %llx is in progress; "
+        "dropping proposal",
+        U(id_), U(term_), U(lead_transferee_));
+    return ErrProposalDroppedLeaderTransferring();
+  }
+  for (size_t i = 0; i < m.entries.size(); ++i) {
+    Entry& e = m.entries[i];
+    if (e.type != raftpb::kEntryConfChange &&
+        e.type != raftpb::kEntryConfChangeV2) {
+      continue;
+    }
+    raftpb::ConfChangeV2 cc;
+    if (e.type == raftpb::kEntryConfChange) {
+      base::Result<raftpb::ConfChange> c =
+          raftpb::DecodeConfChange(e.data.view());
+      if (!c.ok())
+        return ErrProposalDroppedConfChange("undecodable ConfChange");
+      cc = c->AsV2();
+    } else {
+      base::Result<raftpb::ConfChangeV2> c =
+          raftpb::DecodeConfChangeV2(e.data.view());
+      if (!c.ok()) {
+        return ErrProposalDroppedConfChange("undecodable ConfChangeV2");
+      }
+      cc = std::move(c).value();
+    }
+    bool already_pending = pending_conf_index_ > raft_log_->applied();
+    bool already_joint = trk_.config.voters.joint();
+    bool wants_leave_joint = cc.changes.empty();
+    std::string failed;
+    if (already_pending) {
+      failed = "possible unapplied conf change at index " +
+               std::to_string(pending_conf_index_) + " (applied to " +
+               std::to_string(raft_log_->applied()) + ")";
+    } else if (already_joint && !wants_leave_joint) {
+      failed = "must transition out of joint config first";
+    } else if (!already_joint && wants_leave_joint) {
+      failed = "not in joint state; refusing empty conf change";
+    }
+    if (!failed.empty() && !config_.disable_conf_change_validation) {
+      logger_->Infof("%llx ignoring conf change at config %s: %s", U(id_),
+                     trk_.config.String().c_str(), failed.c_str());
+      // Replaced by an empty normal entry, as etcd does, so the proposer
+      // sees its entry "committed" without effect.
+      e = Entry{};
+    } else {
+      pending_conf_index_ = raft_log_->LastIndex() + i + 1;
+    }
+  }
+  if (!AppendEntry(m.entries)) {
+    return ErrProposalDroppedUncommittedSizeExceeded();
+  }
+  BcastAppend();
+  return base::Status();
+}
+
+void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
+  pr.recent_active = true;
+  if (m.reject) {
+    // reject_hint is the follower's guess of the last index that may
+    // match, and log_term its term there. Backtrack by whole terms
+    // (findConflictByTerm) rather than one entry per round trip.
+    logger_->Debugf(
+        "%llx received MsgAppResp(rejected, hint: (index %llu, term %llu)) "
+        "from %llx for index %llu",
+        U(id_), U(m.reject_hint), U(m.log_term), U(m.from), U(m.index));
+    uint64_t next_probe_idx = m.reject_hint;
+    if (m.log_term > 0) {
+      next_probe_idx =
+          raft_log_->FindConflictByTerm(m.reject_hint, m.log_term).first;
+    }
+    if (pr.MaybeDecrTo(m.index, next_probe_idx)) {
+      logger_->Debugf("%llx decreased progress of %llx to [%s]", U(id_),
+                      U(m.from), pr.String().c_str());
+      if (pr.state == tracker::StateType::kStateReplicate) pr.BecomeProbe();
+      MaybeSendAppend(m.from, true);
+    }
+    return;
+  }
+  // An acknowledgment: update match, or move a probed follower that is
+  // already caught up back to replicate.
+  if (!pr.MaybeUpdate(m.index) &&
+      !(pr.match == m.index && pr.state == tracker::StateType::kStateProbe)) {
+    return;
+  }
+  switch (pr.state) {
+    case tracker::StateType::kStateProbe:
+      pr.BecomeReplicate();
+      break;
+    case tracker::StateType::kStateSnapshot:
+      if (pr.match + 1 >= raft_log_->FirstIndex()) {
+        // The follower can be caught up from the log again.
+        logger_->Debugf(
+            "%llx recovered from needing snapshot, resumed sending "
+            "replication messages to %llx [%s]",
+            U(id_), U(m.from), pr.String().c_str());
+        pr.BecomeProbe();
+        pr.BecomeReplicate();
+      }
+      break;
+    case tracker::StateType::kStateReplicate:
+      pr.inflights.FreeLE(m.index);
+      break;
+  }
+  if (MaybeCommit()) {
+    // An entry of this term is committed: pending reads may proceed.
+    ReleasePendingReadIndexMessages();
+    BcastAppend();
+  } else if (pr.CanBumpCommit(raft_log_->committed())) {
+    // The follower may lack the latest commit index: send it now rather
+    // than at the next heartbeat.
+    MaybeSendAppend(m.from, true);
+  }
+  // The window may have room for several messages now.
+  while (MaybeSendAppend(m.from, false)) {
+  }
+  if (m.from == lead_transferee_ && pr.match == raft_log_->LastIndex()) {
+    logger_->Infof("%llx sent MsgTimeoutNow to %llx after received MsgAppResp",
+                   U(id_), U(m.from));
+    SendTimeoutNow(m.from);
+  }
+}
+
+void Raft::StepLeaderTransfer(const Message& m) {
+  auto it = trk_.progress.find(m.from);
+  if (it == trk_.progress.end()) return;
+  Progress& pr = it->second;
+  if (pr.is_learner) {
+    logger_->Debugf("%llx is learner. Ignored transferring leadership", U(id_));
+    return;
+  }
+  uint64_t transferee = m.from;
+  uint64_t last = lead_transferee_;
+  if (last != kNone) {
+    if (last == transferee) {
+      logger_->Infof(
+          "%llx [term %llu] transfer leadership to %llx is in progress, "
+          "ignores request to same node %llx",
+          U(id_), U(term_), U(transferee), U(transferee));
+      return;
+    }
+    AbortLeaderTransfer();
+    logger_->Infof(
+        "%llx [term %llu] abort previous transferring leadership to %llx",
+        U(id_), U(term_), U(last));
+  }
+  if (transferee == id_) {
+    logger_->Debugf(
+        "%llx is already leader. Ignored transferring leadership to self",
+        U(id_));
+    return;
+  }
+  logger_->Infof("%llx [term %llu] starts to transfer leadership to %llx",
+                 U(id_), U(term_), U(transferee));
+  // The transfer must finish within an election timeout.
+  election_elapsed_ = 0;
+  lead_transferee_ = transferee;
+  if (pr.match == raft_log_->LastIndex()) {
+    SendTimeoutNow(transferee);
+    logger_->Infof(
+        "%llx sends MsgTimeoutNow to %llx immediately as %llx already has "
+        "up-to-date log",
+        U(id_), U(transferee), U(transferee));
+  } else {
+    MaybeSendAppend(transferee, true);
+  }
+}
+
+bool Raft::CommittedEntryInCurrentTerm() const {
+  // A leader's term is never 0, so an unknown term (0) never matches.
+  return raft_log_->ZeroTermOnOutOfBounds(raft_log_->committed()) == term_;
+}
+
+Message Raft::ResponseToReadIndexReq(const Message& req, uint64_t read_index) {
+  if (req.from == kNone || req.from == id_) {
+    read_states_.push_back(ReadState{read_index, req.entries[0].data});
+    return Message{};
+  }
+  Message resp;
+  resp.type = raftpb::kMsgReadIndexResp;
+  resp.to = req.from;
+  resp.index = read_index;
+  resp.entries = req.entries;
+  return resp;
+}
+
+void Raft::SendReadIndexResponse(const Message& m, uint64_t index) {
+  if (read_only_.option() == ReadOnlyOption::kReadOnlySafe &&
+      !config_.testing_knobs.read_index_without_heartbeat) {
+    // Confirm leadership with a heartbeat round carrying the context.
+    read_only_.AddRequest(index, m);
+    read_only_.RecvAck(id_, m.entries[0].data);
+    raftpb::Payload ctx = m.entries[0].data;
+    for (auto& [id, pr] : trk_.progress) {
+      if (id == id_) continue;
+      SendHeartbeat(id, ctx);
+    }
+    return;
+  }
+  // Lease-based (or the planted bug): answer at once.
+  Message resp = ResponseToReadIndexReq(m, index);
+  if (resp.to != kNone) Send(std::move(resp));
+}
+
+void Raft::ReleasePendingReadIndexMessages() {
+  if (pending_read_index_messages_.empty()) return;
+  if (!CommittedEntryInCurrentTerm()) {
+    logger_->Errorf(
+        "pending MsgReadIndex should be released only after first commit in "
+        "current term");
+    return;
+  }
+  std::vector<Message> msgs = std::move(pending_read_index_messages_);
+  pending_read_index_messages_.clear();
+  for (const Message& m : msgs) {
+    SendReadIndexResponse(m, raft_log_->committed());
+  }
+}
+
+void Raft::StepLeaderReadIndex(Message& m) {
+  if (m.entries.empty()) {
+    logger_->Errorf("%llx invalid MsgReadIndex from %llx: no context entry",
+                    U(id_), U(m.from));
+    return;
+  }
+  if (trk_.IsSingleton()) {
+    // Only one voter: our own commit index is linearizable.
+    Message resp = ResponseToReadIndexReq(m, raft_log_->committed());
+    if (resp.to != kNone) Send(std::move(resp));
+    return;
+  }
+  // Thesis 6.4 step 1: until this leader commits an entry of its term it
+  // does not know the latest commit index; defer.
+  if (!CommittedEntryInCurrentTerm()) {
+    pending_read_index_messages_.push_back(std::move(m));
+    return;
+  }
+  SendReadIndexResponse(m, raft_log_->committed());
+}
+
+base::Status Raft::StepLeader(Message& m) {
+  // Messages that need no progress of m.from.
+  switch (m.type) {
+    case raftpb::kMsgBeat:
+      BcastHeartbeat();
+      return base::Status();
+    case raftpb::kMsgCheckQuorum:
+      if (!trk_.QuorumActive()) {
+        logger_->Warningf(
+            "%llx stepped down to follower since quorum is not active", U(id_));
+        BecomeFollower(term_, kNone);
+      }
+      // Mark everyone but ourselves inactive for the next round.
+      for (auto& [id, pr] : trk_.progress) {
+        if (id != id_) pr.recent_active = false;
+      }
+      return base::Status();
+    case raftpb::kMsgProp:
+      return StepLeaderProp(m);
+    case raftpb::kMsgReadIndex:
+      StepLeaderReadIndex(m);
+      return base::Status();
+    default:
+      break;
+  }
+
+  auto it = trk_.progress.find(m.from);
+  if (it == trk_.progress.end()) {
+    logger_->Debugf("%llx no progress available for %llx", U(id_), U(m.from));
+    return base::Status();
+  }
+  Progress& pr = it->second;
+  switch (m.type) {
+    case raftpb::kMsgAppResp:
+      StepLeaderAppResp(m, pr);
+      break;
+    case raftpb::kMsgHeartbeatResp: {
+      pr.recent_active = true;
+      pr.msg_app_flow_paused = false;
+      // Even with a full window this sends an (empty) MsgApp, so a window
+      // filled by lost messages recovers; and a caught-up follower in probe
+      // state moves back to replicate when it answers.
+      if (pr.match < raft_log_->LastIndex() ||
+          pr.state == tracker::StateType::kStateProbe) {
+        MaybeSendAppend(m.from, true);
+      }
+      if (read_only_.option() != ReadOnlyOption::kReadOnlySafe ||
+          m.context.empty()) {
+        break;
+      }
+      const std::map<uint64_t, bool>* acks =
+          read_only_.RecvAck(m.from, m.context);
+      if (acks == nullptr || trk_.config.voters.GetVoteResult(*acks) !=
+                                 quorum::VoteResult::kVoteWon) {
+        break;
+      }
+      for (ReadIndexStatus& rs : read_only_.Advance(m.context)) {
+        Message resp = ResponseToReadIndexReq(rs.req, rs.index);
+        if (resp.to != kNone) Send(std::move(resp));
+      }
+      break;
+    }
+    case raftpb::kMsgSnapStatus:
+      if (pr.state != tracker::StateType::kStateSnapshot) break;
+      if (!m.reject) {
+        pr.BecomeProbe();
+        logger_->Debugf(
+            "%llx snapshot succeeded, resumed sending replication messages to "
+            "%llx [%s]",
+            U(id_), U(m.from), pr.String().c_str());
+      } else {
+        // Clear the pending snapshot first, or probing would start after a
+        // snapshot that never arrived.
+        pr.pending_snapshot = 0;
+        pr.BecomeProbe();
+        logger_->Debugf(
+            "%llx snapshot failed, resumed sending replication messages to "
+            "%llx [%s]",
+            U(id_), U(m.from), pr.String().c_str());
+      }
+      // Wait for the follower's MsgAppResp (success) or a heartbeat
+      // interval (failure) before sending again.
+      pr.msg_app_flow_paused = true;
+      break;
+    case raftpb::kMsgUnreachable:
+      // An optimistic MsgApp was probably lost.
+      if (pr.state == tracker::StateType::kStateReplicate) pr.BecomeProbe();
+      logger_->Debugf(
+          "%llx failed to send message to %llx because it is unreachable [%s]",
+          U(id_), U(m.from), pr.String().c_str());
+      break;
+    case raftpb::kMsgTransferLeader:
+      StepLeaderTransfer(m);
+      break;
+    default:
+      break;
+  }
+  return base::Status();
+}
+
+base::Status Raft::StepCandidate(Message& m) {
+  // Only count responses of our own candidacy (a candidate may still get
+  // stale MsgPreVoteResp of this term from its pre-candidate phase).
+  MessageType my_resp = state_ == StateType::kStatePreCandidate
+                            ? raftpb::kMsgPreVoteResp
+                            : raftpb::kMsgVoteResp;
+  switch (m.type) {
+    case raftpb::kMsgProp:
+      logger_->Infof("%llx no leader at term %llu; dropping proposal", U(id_),
+                     U(term_));
+      return ErrProposalDroppedNoLeader();
+    case raftpb::kMsgApp:
+      BecomeFollower(m.term, m.from);  // m.term == term_ here.
+      HandleAppendEntries(m);
+      break;
+    case raftpb::kMsgHeartbeat:
+      BecomeFollower(m.term, m.from);
+      HandleHeartbeat(m);
+      break;
+    case raftpb::kMsgSnap:
+      BecomeFollower(m.term, m.from);
+      HandleSnapshot(m);
+      break;
+    case raftpb::kMsgTimeoutNow:
+      logger_->Debugf(
+          "%llx [term %llu state %s] ignored MsgTimeoutNow from %llx", U(id_),
+          U(term_), StateTypeName(state_).c_str(), U(m.from));
+      break;
+    default:
+      if (m.type == my_resp) {
+        quorum::VoteResult res = Poll(m.from, m.type, !m.reject);
+        int granted = 0;
+        int rejected = 0;
+        trk_.TallyVotes(&granted, &rejected);
+        logger_->Infof("%llx has received %d %s votes and %d vote rejections",
+                       U(id_), granted, TypeName(m.type), rejected);
+        if (res == quorum::VoteResult::kVoteWon) {
+          if (state_ == StateType::kStatePreCandidate) {
+            Campaign(CampaignType::kCampaignElection);
+          } else {
+            BecomeLeader();
+            BcastAppend();
+          }
+        } else if (res == quorum::VoteResult::kVoteLost) {
+          // A MsgPreVoteResp carries our future term; keep ours.
+          BecomeFollower(term_, kNone);
+        }
+      }
+      break;
+  }
+  return base::Status();
+}
+
+base::Status Raft::StepFollower(Message& m) {
+  switch (m.type) {
+    case raftpb::kMsgProp:
+      if (lead_ == kNone) {
+        logger_->Infof("%llx no leader at term %llu; dropping proposal", U(id_),
+                       U(term_));
+        return ErrProposalDroppedNoLeader();
+      }
+      if (disable_proposal_forwarding_) {
+        logger_->Infof(
+            "%llx not forwarding to leader %llx at term %llu; dropping "
+            "proposal",
+            U(id_), U(lead_), U(term_));
+        return ErrProposalDroppedForwardingDisabled();
+      }
+      m.to = lead_;
+      Send(std::move(m));
+      break;
+    case raftpb::kMsgApp:
+      election_elapsed_ = 0;
+      lead_ = m.from;
+      HandleAppendEntries(m);
+      break;
+    case raftpb::kMsgHeartbeat:
+      election_elapsed_ = 0;
+      lead_ = m.from;
+      HandleHeartbeat(m);
+      break;
+    case raftpb::kMsgSnap:
+      election_elapsed_ = 0;
+      lead_ = m.from;
+      HandleSnapshot(m);
+      break;
+    case raftpb::kMsgTransferLeader:
+      if (lead_ == kNone) {
+        logger_->Infof(
+            "%llx no leader at term %llu; dropping leader transfer msg", U(id_),
+            U(term_));
+        break;
+      }
+      m.to = lead_;
+      Send(std::move(m));
+      break;
+    case raftpb::kMsgTimeoutNow:
+      logger_->Infof(
+          "%llx [term %llu] received MsgTimeoutNow from %llx and starts an "
+          "election to get leadership.",
+          U(id_), U(term_), U(m.from));
+      // A transfer never uses PreVote: no partition to recover from.
+      Hup(CampaignType::kCampaignTransfer);
+      break;
+    case raftpb::kMsgReadIndex:
+      if (lead_ == kNone) {
+        logger_->Infof(
+            "%llx no leader at term %llu; dropping index reading msg", U(id_),
+            U(term_));
+        break;
+      }
+      m.to = lead_;
+      Send(std::move(m));
+      break;
+    case raftpb::kMsgReadIndexResp:
+      if (m.entries.size() != 1) {
+        logger_->Errorf(
+            "%llx invalid format of MsgReadIndexResp from %llx, entries "
+            "count: %zu",
+            U(id_), U(m.from), m.entries.size());
+        break;
+      }
+      read_states_.push_back(ReadState{m.index, m.entries[0].data});
+      break;
+    default:
+      break;
+  }
+  return base::Status();
+}
+
+// ---- Follower handlers ----
+
+void Raft::HandleAppendEntries(Message& m) {
+  Message resp;
+  resp.type = raftpb::kMsgAppResp;
+  resp.to = m.from;
+  if (m.index < raft_log_->committed()) {
+    // Everything up to commit matches already.
+    resp.index = raft_log_->committed();
+    Send(std::move(resp));
+    return;
+  }
+  std::optional<uint64_t> last =
+      raft_log_->MaybeAppend(m.index, m.log_term, m.commit, m.entries);
+  if (last) {
+    resp.index = *last;
+    Send(std::move(resp));
+    return;
+  }
+  logger_->Debugf(
+      "%llx [logterm: %llu, index: %llu] rejected MsgApp [logterm: %llu, "
+      "index: %llu] from %llx",
+      U(id_), U(raft_log_->ZeroTermOnOutOfBounds(m.index)), U(m.index),
+      U(m.log_term), U(m.index), U(m.from));
+  // Hint the leader at the largest (index, term) at or below m.index whose
+  // term is <= m.log_term: the logs cannot match above it, so the leader
+  // skips our divergent tail in one step.
+  uint64_t hint_index = std::min(m.index, raft_log_->LastIndex());
+  auto [idx, term] = raft_log_->FindConflictByTerm(hint_index, m.log_term);
+  resp.index = m.index;
+  resp.reject = true;
+  resp.reject_hint = idx;
+  resp.log_term = term;
+  Send(std::move(resp));
+}
+
+void Raft::HandleHeartbeat(const Message& m) {
+  raft_log_->CommitTo(m.commit);
+  Message resp;
+  resp.type = raftpb::kMsgHeartbeatResp;
+  resp.to = m.from;
+  resp.context = m.context;
+  Send(std::move(resp));
+}
+
+void Raft::HandleSnapshot(const Message& m) {
+  raftpb::Snapshot s;
+  if (m.snapshot) s = *m.snapshot;
+  uint64_t sindex = s.metadata.index;
+  uint64_t sterm = s.metadata.term;
+  Message resp;
+  resp.type = raftpb::kMsgAppResp;
+  resp.to = m.from;
+  if (Restore(s)) {
+    logger_->Infof(
+        "%llx [commit: %llu] restored snapshot [index: %llu, term: %llu]",
+        U(id_), U(raft_log_->committed()), U(sindex), U(sterm));
+    resp.index = raft_log_->LastIndex();
+  } else {
+    logger_->Infof(
+        "%llx [commit: %llu] ignored snapshot [index: %llu, term: %llu]",
+        U(id_), U(raft_log_->committed()), U(sindex), U(sterm));
+    resp.index = raft_log_->committed();
+  }
+  Send(std::move(resp));
+}
+
+bool Raft::Restore(const raftpb::Snapshot& s) {
+  if (s.metadata.index <= raft_log_->committed()) return false;
+  if (state_ != StateType::kStateFollower) {
+    // Defense in depth: never restore as leader or candidate.
+    logger_->Warningf(
+        "%llx attempted to restore snapshot as leader; should never happen",
+        U(id_));
+    BecomeFollower(term_ + 1, kNone);
+    return false;
+  }
+  // Defense in depth: a snapshot whose configuration lacks us is refused
+  // (learners_next members are outgoing voters, checked there).
+  const raftpb::ConfState& cs = s.metadata.conf_state;
+  bool found = false;
+  for (const std::vector<uint64_t>* set :
+       {&cs.voters, &cs.learners, &cs.voters_outgoing}) {
+    if (std::find(set->begin(), set->end(), id_) != set->end()) found = true;
+  }
+  if (!found) {
+    logger_->Warningf(
+        "%llx attempted to restore snapshot but it is not in the ConfState; "
+        "should never happen",
+        U(id_));
+    return false;
+  }
+  if (raft_log_->MatchTerm(s.metadata.index, s.metadata.term)) {
+    // We have the snapshot's last entry: keep the log, move commit.
+    logger_->Infof(
+        "%llx [commit: %llu, lastindex: %llu, lastterm: %llu] fast-forwarded "
+        "commit to snapshot [index: %llu, term: %llu]",
+        U(id_), U(raft_log_->committed()), U(raft_log_->LastIndex()),
+        U(raft_log_->LastTerm()), U(s.metadata.index), U(s.metadata.term));
+    raft_log_->CommitTo(s.metadata.index);
+    return false;
+  }
+  raft_log_->Restore(s);
+  // Take the snapshot's configuration, with fresh progress.
+  trk_.progress.clear();
+  tracker::Config cfg;
+  cfg.voters.incoming = quorum::MajorityConfig(
+      std::set<uint64_t>(cs.voters.begin(), cs.voters.end()));
+  cfg.voters.outgoing = quorum::MajorityConfig(
+      std::set<uint64_t>(cs.voters_outgoing.begin(), cs.voters_outgoing.end()));
+  cfg.learners.insert(cs.learners.begin(), cs.learners.end());
+  cfg.learners_next.insert(cs.learners_next.begin(), cs.learners_next.end());
+  cfg.auto_leave = cs.auto_leave;
+  SwitchToConfig(cfg);
+  logger_->Infof(
+      "%llx [commit: %llu, lastindex: %llu, lastterm: %llu] restored "
+      "snapshot [index: %llu, term: %llu]",
+      U(id_), U(raft_log_->committed()), U(raft_log_->LastIndex()),
+      U(raft_log_->LastTerm()), U(s.metadata.index), U(s.metadata.term));
+  return true;
+}
+
+// ---- Configuration ----
+
+void Raft::SwitchToConfig(const tracker::Config& cfg) {
+  trk_.config = cfg;
+  // Progress for every member; drop the others.
+  std::set<uint64_t> ids = cfg.voters.IDs();
+  ids.insert(cfg.learners.begin(), cfg.learners.end());
+  uint64_t last = raft_log_->LastIndex();
+  for (auto it = trk_.progress.begin(); it != trk_.progress.end();) {
+    if (ids.count(it->first) == 0) {
+      it = trk_.progress.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (uint64_t id : ids) {
+    bool learner = cfg.learners.count(id) != 0;
+    auto it = trk_.progress.find(id);
+    if (it == trk_.progress.end()) {
+      // Probe a new member from the last index; mark it active so a
+      // quorum check right away does not count it as lost.
+      trk_.InitProgress(id, 0, std::max<uint64_t>(last, 1), learner);
+      trk_.progress.at(id).recent_active = true;
+    } else {
+      it->second.is_learner = learner;
+    }
+  }
+  logger_->Infof("%llx switched to configuration %s", U(id_),
+                 trk_.config.String().c_str());
+
+  auto self = trk_.progress.find(id_);
+  is_learner_ = self != trk_.progress.end() && self->second.is_learner;
+  if ((self == trk_.progress.end() || is_learner_) &&
+      state_ == StateType::kStateLeader) {
+    // This leader was removed or demoted.
+    if (step_down_on_removal_) BecomeFollower(term_, kNone);
+    return;
+  }
+  if (state_ != StateType::kStateLeader || cfg.voters.incoming.empty()) return;
+  if (MaybeCommit()) {
+    // The new configuration commits more: tell everyone.
+    BcastAppend();
+  } else {
+    // Probe new members now rather than at the next heartbeat.
+    for (auto& [id, pr] : trk_.progress) {
+      if (id != id_) MaybeSendAppend(id, false);
+    }
+  }
+  if (lead_transferee_ != kNone && !cfg.voters.contains(lead_transferee_)) {
+    AbortLeaderTransfer();
+  }
+}
+
+raftpb::ConfState Raft::ApplyConfChange(const raftpb::ConfChangeV2& cc) {
+  // A minimal change applier; issue 5 brings etcd's confchange package
+  // (validation of every transition).
+  tracker::Config cfg = trk_.config;
+  auto& incoming = cfg.voters.incoming.ids();
+  auto& outgoing = cfg.voters.outgoing.ids();
+  if (cc.LeaveJoint()) {
+    for (uint64_t id : cfg.learners_next) cfg.learners.insert(id);
+    cfg.learners_next.clear();
+    outgoing.clear();
+    cfg.auto_leave = false;
+  } else {
+    bool auto_leave = false;
+    if (cc.EnterJoint(&auto_leave)) {
+      if (!cfg.voters.joint()) outgoing = incoming;
+      cfg.auto_leave = auto_leave;
+    }
+    for (const raftpb::ConfChangeSingle& c : cc.changes) {
+      if (c.node_id == kNone) continue;
+      switch (c.type) {
+        case raftpb::kConfChangeAddNode:
+          incoming.insert(c.node_id);
+          cfg.learners.erase(c.node_id);
+          cfg.learners_next.erase(c.node_id);
+          break;
+        case raftpb::kConfChangeAddLearnerNode:
+          incoming.erase(c.node_id);
+          if (outgoing.count(c.node_id) != 0) {
+            cfg.learners_next.insert(c.node_id);
+          } else {
+            cfg.learners.insert(c.node_id);
+          }
+          break;
+        case raftpb::kConfChangeRemoveNode:
+          incoming.erase(c.node_id);
+          cfg.learners.erase(c.node_id);
+          cfg.learners_next.erase(c.node_id);
+          break;
+        case raftpb::kConfChangeUpdateNode:
+          break;
+      }
+    }
+  }
+  SwitchToConfig(cfg);
+  return trk_.ConfState();
+}
+
+void Raft::AppliedTo(uint64_t index, uint64_t size) {
+  uint64_t new_applied = std::max(index, raft_log_->applied());
+  raft_log_->AppliedTo(new_applied, size);
+  if (trk_.config.auto_leave && new_applied >= pending_conf_index_ &&
+      state_ == StateType::kStateLeader) {
+    // Leave the joint configuration with an empty ConfChangeV2 (its
+    // payload is empty, so the size limit never refuses it).
+    Message m;
+    m.type = raftpb::kMsgProp;
+    m.from = id_;
+    Entry e;
+    e.type = raftpb::kEntryConfChangeV2;
+    m.entries.push_back(std::move(e));
+    base::Status s = StepRef(m);
+    if (!s.ok()) {
+      logger_->Debugf(
+          "not initiating automatic transition out of joint configuration %s: "
+          "%s",
+          trk_.config.String().c_str(), s.ToString().c_str());
+    } else {
+      logger_->Infof(
+          "initiating automatic transition out of joint configuration %s",
+          trk_.config.String().c_str());
+    }
+  }
+}
+
+// ---- Invariants ----
+
+base::Status Raft::CheckInvariants() const {
+  auto fail = [this](const std::string& what) {
+    return base::Status::Internal("raft " + std::to_string(id_) +
+                                  " invariant broken: " + what);
+  };
+  const RaftLog& l = *raft_log_;
+  uint64_t last = l.LastIndex();
+  if (l.committed() > last) {
+    return fail("commit " + std::to_string(l.committed()) + " > last index " +
+                std::to_string(last));
+  }
+  if (l.applied() > l.applying() || l.applying() > l.committed()) {
+    return fail("applied " + std::to_string(l.applied()) + " <= applying " +
+                std::to_string(l.applying()) + " <= commit " +
+                std::to_string(l.committed()) + " does not hold");
+  }
+  if (l.FirstIndex() == 0) return fail("first index is 0");
+  if (l.LastTerm() > term_) {
+    return fail("last log term " + std::to_string(l.LastTerm()) +
+                " > current term " + std::to_string(term_));
+  }
+  const Unstable& u = l.unstable();
+  if (u.offset_in_progress() < u.offset() ||
+      u.offset_in_progress() > u.offset() + u.entries().size()) {
+    return fail("unstable offset_in_progress out of range");
+  }
+  for (size_t i = 0; i < u.entries().size(); ++i) {
+    if (u.entries()[i].index != u.offset() + i) {
+      return fail("unstable entries not contiguous");
+    }
+    if (i > 0 && u.entries()[i].term < u.entries()[i - 1].term) {
+      return fail("unstable entry terms decrease");
+    }
+  }
+  bool leader = state_ == StateType::kStateLeader;
+  if (leader != (lead_ == id_)) {
+    return fail("lead is self iff leader does not hold (lead " +
+                std::to_string(lead_) + ")");
+  }
+  if ((state_ == StateType::kStateCandidate || leader) && vote_ != id_) {
+    return fail("candidate or leader did not vote for itself");
+  }
+  if (state_ == StateType::kStatePreCandidate && lead_ != kNone) {
+    return fail("pre-candidate knows a leader");
+  }
+  if (leader) {
+    for (const auto& [id, pr] : trk_.progress) {
+      if (pr.match >= pr.next) {
+        return fail("progress of " + std::to_string(id) + ": match " +
+                    std::to_string(pr.match) + " >= next " +
+                    std::to_string(pr.next));
+      }
+      if (pr.match > last) {
+        return fail("progress of " + std::to_string(id) + ": match " +
+                    std::to_string(pr.match) + " > last index");
+      }
+      if (pr.inflights.Count() > pr.inflights.size()) {
+        return fail("inflights over capacity");
+      }
+      if (pr.state != tracker::StateType::kStateReplicate &&
+          pr.inflights.Count() != 0) {
+        return fail("inflights outside StateReplicate");
+      }
+    }
+    auto self = trk_.progress.find(id_);
+    if (self != trk_.progress.end() && self->second.match != last) {
+      return fail("leader's own match " + std::to_string(self->second.match) +
+                  " != last index " + std::to_string(last));
+    }
+  }
+  if (election_elapsed_ < 0 || heartbeat_elapsed_ < 0) {
+    return fail("negative elapsed ticks");
+  }
+  if (randomized_election_timeout_ < election_timeout_ ||
+      randomized_election_timeout_ >= 2 * election_timeout_) {
+    return fail("randomized election timeout out of range");
+  }
+  return base::Status();
+}
+
+}  // namespace raft

@@ -1,0 +1,48 @@
+#include "raft/status.h"
+
+#include "raft/raft.h"
+
+namespace raft {
+
+BasicStatus GetBasicStatus(const Raft& r) {
+  BasicStatus s;
+  s.id = r.id();
+  s.hard_state = r.GetHardState();
+  s.soft_state = r.GetSoftState();
+  s.applied = r.raft_log().applied();
+  s.lead_transferee = r.lead_transferee();
+  return s;
+}
+
+Status GetStatus(const Raft& r) {
+  Status s;
+  s.basic = GetBasicStatus(r);
+  if (r.state() == StateType::kStateLeader) s.progress = r.trk().progress;
+  s.config = r.trk().config;
+  return s;
+}
+
+std::string Status::ToJson() const {
+  std::string j = "{\"id\":\"" + std::to_string(basic.id) + "\",";
+  j += "\"term\":" + std::to_string(basic.hard_state.term) + ",";
+  j += "\"vote\":\"" + std::to_string(basic.hard_state.vote) + "\",";
+  j += "\"commit\":" + std::to_string(basic.hard_state.commit) + ",";
+  j += "\"lead\":\"" + std::to_string(basic.soft_state.lead) + "\",";
+  j += "\"raftState\":\"" + StateTypeName(basic.soft_state.raft_state) + "\",";
+  j += "\"applied\":" + std::to_string(basic.applied) + ",";
+  j += "\"progress\":{";
+  bool first = true;
+  for (const auto& [id, pr] : progress) {
+    if (!first) j += ",";
+    first = false;
+    j += "\"" + std::to_string(id) +
+         "\":{\"match\":" + std::to_string(pr.match) +
+         ",\"next\":" + std::to_string(pr.next) + ",\"state\":\"" +
+         tracker::StateTypeName(pr.state) + "\"}";
+  }
+  j +=
+      "},\"leadtransferee\":\"" + std::to_string(basic.lead_transferee) + "\"}";
+  return j;
+}
+
+}  // namespace raft
