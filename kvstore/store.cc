@@ -71,18 +71,27 @@ base::Status Store::Load() {
           index_.Tombstone(row.key, row.rev);
           return true;
         }
-        if (row.lease != 0 && lessor_.Find(row.lease) == nullptr) {
-          bad = base::Status::DataLoss(
-              "kvstore: " + backend_->path() + ": key at revision " +
-              std::to_string(row.rev.main) + " names unknown lease " +
-              std::to_string(row.lease));
-          return false;
-        }
+        // An old version may name a lease revoked since; only the newest
+        // version's lease must exist (checked below).
         index_.Put(row.key, row.rev, row.create_revision, row.version,
                    row.lease);
         lessor_.Attach(row.lease, row.key);
         return true;
       }));
+  // Invariant 5 of backend.cc.
+  index_.ForEach(
+      KeyRange{std::string("\0", 1), std::string("\0", 1)}, false,
+      [&](const std::string& key, const KeyHistory& h) {
+        if (h.live() && h.lease != 0 && lessor_.Find(h.lease) == nullptr) {
+          bad = base::Status::DataLoss(
+              "kvstore: " + backend_->path() + ": key at revision " +
+              std::to_string(h.changes.back().rev.main) +
+              " names unknown lease " + std::to_string(h.lease));
+          return false;
+        }
+        (void)key;
+        return true;
+      });
   CAIRN_RETURN_IF_ERROR(bad);
   rev_ = std::max<int64_t>({max_main, compact_rev_, 1});
   return {};
