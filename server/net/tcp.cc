@@ -182,6 +182,9 @@ base::Result<std::unique_ptr<TcpListener>> TcpListener::Listen(
   if (rc < 0) return UvStatus(rc, "bind " + where);
   rc = uv_listen(l->handle_->stream(), kListenBacklog,
                  &TcpListener::OnConnection);
+  // libuv defers a bind error such as EADDRINUSE to uv_listen; name it as
+  // the bind it is.
+  if (rc == UV_EADDRINUSE) return UvStatus(rc, "bind " + where);
   if (rc < 0) return UvStatus(rc, "listen " + where);
   sockaddr_storage bound{};
   int len = sizeof(bound);

@@ -50,9 +50,9 @@ def case_errors(ch):
     expect_error(lambda: ch.unary_unary("/test.Echo/Nope")(b""),
                  grpc.StatusCode.UNIMPLEMENTED,
                  "unknown method Nope for service test.Echo")
-    expect_error(lambda: ch.unary_unary("/etcdserverpb.KV/Range")(b""),
+    expect_error(lambda: ch.unary_unary("/etcdserverpb.Lease/LeaseGrant")(b""),
                  grpc.StatusCode.UNIMPLEMENTED,
-                 "unknown service etcdserverpb.KV")
+                 "unknown service etcdserverpb.Lease")
     msg = "bad key: 100% \u00e9\n"
     expect_error(lambda: unary(ch, "Fail")(msg.encode()),
                  grpc.StatusCode.INVALID_ARGUMENT, msg)

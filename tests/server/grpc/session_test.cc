@@ -329,9 +329,17 @@ TEST_F(SessionTest, GarbageClosesOnlyThatConnection) {
   ::close(fd2);
   EXPECT_TRUE(closed);
 
+  // A client stalled in the middle of a frame does not hold up others.
+  int stalled = ConnectLoopback(server_->port());
+  std::string half = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  half += std::string("\x00\x00\x05\x01", 4);
+  ASSERT_EQ(::write(stalled, half.data(), half.size()),
+            static_cast<ssize_t>(half.size()));
+
   int32_t id = good->StartCall("/test.Echo/Unary", EncodeMessage("ok"), true);
   ASSERT_TRUE(good->RunUntil([&] { return good->CallDone(id); }));
   EXPECT_EQ(good->stream(id).GrpcStatus(), 0);
+  ::close(stalled);
 }
 
 TEST_F(SessionTest, GracefulShutdownSendsGoawayAndFinishesCalls) {

@@ -106,6 +106,11 @@ void TestServer::Run(grpc::SessionOptions options) {
       out[i] = static_cast<char>('a' + (i / 4096) % 26);
     call->Reply(out);
   });
+  // An empty RangeResponse, so etcdctl (grpc-go) can complete a call.
+  m.AddUnary("/etcdserverpb.KV/Range", [this](grpc::CallPtr call, std::string) {
+    ++started;
+    call->Reply("");
+  });
   m.AddServerStreaming("/test.Echo/ServerStream",
                        [this](grpc::CallPtr call, std::string req) {
                          ++started;

@@ -16,6 +16,7 @@
 //   ClientStream  replies with all request messages concatenated.
 //   Bidi          echoes each message; finishes OK when the client
 //                 half-closes.
+// and /etcdserverpb.KV/Range, answering an empty RangeResponse.
 
 #include <uv.h>
 
