@@ -107,7 +107,7 @@ base::Status Store::Fail(base::Status s) {
   (void)backend_->Rollback();
   pending_events_.clear();
   batch_open_ = false;
-  writing_ = false;
+  // writing_ stays: the write in progress ends with FinishWrite() as usual.
   return failed_;
 }
 
