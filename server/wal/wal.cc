@@ -114,7 +114,9 @@ base::Result<std::unique_ptr<Wal>> Wal::Open(const WalOptions& options,
   };
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<RecordLog> log,
                          RecordLog::Open(ro, visit, &out->recovery));
-  out->created = out->recovery.segments == 0;
+  // No record at all: a new WAL, or one whose creation crashed before its
+  // metadata was synced. Either way it holds nothing; (re)initialize it.
+  out->created = out->recovery.records == 0;
   uint64_t last = out->entries.empty() ? 0 : out->entries.back().index;
   for (const WalSnapshot& m : out->markers) last = std::max(last, m.index);
   std::string metadata = out->created ? options.metadata : out->metadata;

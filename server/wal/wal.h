@@ -93,7 +93,9 @@ struct WalContents {
   std::vector<WalSnapshot> markers;
   WalSnapshot start;  // Set by StartAt().
   RecoveryInfo recovery;
-  bool created = false;  // The WAL did not exist and was created.
+  // The WAL held no record (it did not exist, or its creation was cut short
+  // by a crash) and was initialized with options.metadata.
+  bool created = false;
 
   // True if `snap` is {0, 0} or a marker of it was found.
   bool HasMarker(const WalSnapshot& snap) const;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <string>
 #include <vector>
 
@@ -229,6 +230,48 @@ TEST(WalTest, UndecodableRecordIsRefused) {
   EXPECT_NE(wal.status().message().find("unknown record type 77"),
             std::string::npos)
       << wal.status();
+}
+
+TEST(WalTest, CreationCutShortIsRedone) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("wal");
+  {
+    // A crash after the first segment was created, before the metadata.
+    RecordLogOptions o;
+    o.dir = dir;
+    auto log = RecordLog::Open(
+        o, [](const RecordView&) { return base::Status::OK(); });
+    ASSERT_TRUE(log.ok());
+  }
+  WalContents c;
+  auto wal = Wal::Open(Opts(dir), &c);
+  ASSERT_TRUE(wal.ok()) << wal.status();
+  EXPECT_TRUE(c.created);
+  wal->reset();
+  ASSERT_TRUE(Wal::Open(Opts(dir), &c).ok());
+  EXPECT_FALSE(c.created);
+  EXPECT_EQ(c.metadata, "member=1 cluster=7");
+}
+
+TEST(WalTest, FailedSyncIsStickyAcrossSaves) {
+  TempDir tmp;
+  int fail = 0;
+  WalOptions o = Opts(tmp.Sub("wal"));
+  o.fault_hook = [&fail](std::string_view op, std::string_view) {
+    return op == "fdatasync" ? fail : 0;
+  };
+  WalContents c;
+  auto wal = Wal::Open(o, &c);
+  ASSERT_TRUE(wal.ok());
+  ASSERT_TRUE((*wal)->Save({1, 1, 0}, Range(1, 3, 1)).ok());
+  fail = EIO;
+  base::Status s = (*wal)->Sync();
+  ASSERT_FALSE(s.ok());
+  fail = 0;
+  EXPECT_EQ((*wal)->Save({1, 1, 2}, Range(3, 4, 1)), s);
+  EXPECT_EQ((*wal)->Sync(), s);
+  EXPECT_EQ((*wal)->SaveSnapshotMarker({2, 1}), s);
+  EXPECT_EQ((*wal)->failed(), s);
 }
 
 }  // namespace
