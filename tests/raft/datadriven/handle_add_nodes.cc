@@ -5,7 +5,8 @@
 // Adds n nodes with the next free ids. With index=i (i >= 1) each starts
 // from a snapshot at index i, term 1, holding the voters and learners and
 // `content`; without it the voters and learners are their initial
-// configuration and the log is empty.
+// configuration and the log is empty. A snapshot-started node starts at
+// term 1 with commit i.
 
 #include "tests/raft/datadriven/interaction_env.h"
 
@@ -87,6 +88,10 @@ base::Status HandleAddNodes(InteractionEnv& env,
     node.storage->conf_state() = snap.metadata.conf_state;
     if (snap.metadata.index > 0) {
       CAIRN_RETURN_IF_ERROR(node.storage->ApplySnapshot(snap));
+      // The node has seen term 1 (its snapshot's), as a node bootstrapped
+      // by the host has; a current term below the last log term would
+      // break raft's invariants.
+      node.storage->SetHardState({/*term=*/1, /*vote=*/0, snap.metadata.index});
     }
     node.config = stub;
     node.config.id = id;

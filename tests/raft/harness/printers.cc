@@ -17,3 +17,7 @@ void PrintTo(const HardState& hs, std::ostream* os) {
 }
 
 }  // namespace raftpb
+
+namespace raft {
+void PrintTo(StateType s, std::ostream* os) { *os << StateTypeName(s); }
+}  // namespace raft

@@ -15,3 +15,8 @@ void PrintTo(const Entry& e, std::ostream* os);
 void PrintTo(const HardState& hs, std::ostream* os);
 
 }  // namespace raftpb
+
+namespace raft {
+enum class StateType;
+void PrintTo(StateType s, std::ostream* os);
+}  // namespace raft
