@@ -2,7 +2,9 @@
 # Runs Cairn's raft benchmark (bench/raft, C++) and the same workload through
 # etcd/raft's RawNode (bench/etcdraft, Go, etcd 3.4 from Debian's
 # golang-etcd-server-dev) on this machine, interleaved, REPS times each, and
-# prints the medians side by side with the ratio etcd/ours.
+# prints the medians side by side with the ratio etcd/ours, for wall-clock
+# time per op and for process CPU time per op (steadier on a shared machine;
+# for Go it includes the GC workers' CPU).
 #
 # Usage: bench/raft/compare.sh            (from anywhere in the checkout)
 # Env:   REPS=5        repetitions of each program (the median is reported)
@@ -20,7 +22,7 @@ mkdir -p "$out"
 
 echo "== building the C++ benchmark (Release) in $build" >&2
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCAIRN_BUILD_TESTS=OFF -DCAIRN_WERROR=ON >/dev/null
+  -DCAIRN_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build" --target raft_bench -j2 >/dev/null
 cxx_bin="$build/bench/raft/raft_bench"
 
@@ -46,41 +48,51 @@ done
 python3 - "$out" "$reps" <<'PY'
 import json, re, statistics, sys
 out, reps = sys.argv[1], int(sys.argv[2])
-# (variant, voters) -> list of (ns/op, allocs/op, bytes/op), one per run.
+# (variant, voters) -> list of (wall ns/op, cpu ns/op, allocs/op, bytes/op),
+# one tuple per run.
 ours, etcd = {}, {}
+unit = {"ns": 1, "us": 1e3, "ms": 1e6}
 for i in range(1, reps + 1):
     for b in json.load(open(f"{out}/cxx_{i}.json"))["benchmarks"]:
         m = re.match(r"BM_ProposeCommitApply(\w*)/voters:(\d+)", b["name"])
         if not m or b.get("run_type") != "iteration" or "error_occurred" in b:
             continue
-        ns = b["real_time"] * {"ns": 1, "us": 1e3, "ms": 1e6}[b["time_unit"]]
+        u = unit[b["time_unit"]]
         ours.setdefault((m.group(1), int(m.group(2))), []).append(
-            (ns, b["allocs/op"], b["bytes/op"]))
+            (b["real_time"] * u, b["cpu_time"] * u, b["allocs/op"],
+             b["bytes/op"]))
     for line in open(f"{out}/go_{i}.txt"):
         m = re.match(r"BenchmarkProposeCommitApply(\w*)/voters=(\d+)\S*\s+\d+"
-                     r"\s+([\d.]+) ns/op\s+(\d+) B/op\s+(\d+) allocs/op", line)
+                     r"\s+([\d.]+) ns/op\s+([\d.]+) cpu-ns/op"
+                     r"\s+(\d+) B/op\s+(\d+) allocs/op", line)
         if m:
             etcd.setdefault((m.group(1), int(m.group(2))), []).append(
-                (float(m.group(3)), float(m.group(5)), float(m.group(4))))
+                (float(m.group(3)), float(m.group(4)), float(m.group(6)),
+                 float(m.group(5))))
 
 nan = float("nan")
 def med(runs, k):
     return statistics.median(r[k] for r in runs) if runs else nan
 
-print(f"propose->commit->apply, 128-byte payloads, median of {reps} runs;"
-      " ratio = etcd ns/op / ours")
-print(f"{'workload':<18} {'ours ns/op':>10} {'etcd ns/op':>10} {'ratio':>7}"
-      f" {'ours allocs':>11} {'etcd allocs':>11} {'ours B/op':>9}"
-      f" {'etcd B/op':>9}")
-for key in sorted(set(ours) | set(etcd), key=lambda k: (k[0], k[1])):
+keys = sorted(set(ours) | set(etcd))
+print(f"propose->commit->apply, 128-byte payloads, median of {reps} runs"
+      " each; ratio = etcd / ours")
+print(f"{'workload':<16} {'wall ns/op':>17} {'ratio':>6}"
+      f" {'cpu ns/op':>17} {'ratio':>6} {'allocs/op':>13} {'B/op':>11}")
+print(f"{'':<16} {'ours':>8} {'etcd':>8} {'':>6} {'ours':>8} {'etcd':>8}"
+      f" {'':>6} {'ours':>6} {'etcd':>6} {'ours':>5} {'etcd':>5}")
+for key in keys:
     o, e = ours.get(key), etcd.get(key)
     name = f"{key[1]} voter{'s' if key[1] > 1 else ''}" + (
         " fresh" if key[0] == "Fresh" else "")
-    print(f"{name:<18} {med(o, 0):>10.0f} {med(e, 0):>10.0f}"
-          f" {med(e, 0) / med(o, 0):>6.2f}x {med(o, 1):>11.2f}"
-          f" {med(e, 1):>11.2f} {med(o, 2):>9.0f} {med(e, 2):>9.0f}")
-print("ns/op min..max over the runs:")
-for key in sorted(set(ours) | set(etcd)):
+    print(f"{name:<16} {med(o, 0):>8.0f} {med(e, 0):>8.0f}"
+          f" {med(e, 0) / med(o, 0):>5.1f}x"
+          f" {med(o, 1):>8.0f} {med(e, 1):>8.0f}"
+          f" {med(e, 1) / med(o, 1):>5.1f}x"
+          f" {med(o, 2):>6.2f} {med(e, 2):>6.0f}"
+          f" {med(o, 3):>5.0f} {med(e, 3):>5.0f}")
+print("spread of wall ns/op over the runs (min..max):")
+for key in keys:
     o, e = ours.get(key, []), etcd.get(key, [])
     print(f"  {key[1]} voter(s) {key[0] or 'shared'}: ours"
           f" {min((r[0] for r in o), default=nan):.0f}.."
