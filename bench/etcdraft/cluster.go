@@ -6,6 +6,7 @@
 package etcdraftbench
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"log"
@@ -30,6 +31,7 @@ type member struct {
 	applied     uint64 // index of the last applied entry
 	appliedSum  uint64 // sum of applied payload sizes: the "state machine"
 	compactedTo uint64
+	readStates  int // read states received so far
 }
 
 // Cluster is N RawNodes wired together in memory; node 1 is the leader.
@@ -37,6 +39,7 @@ type Cluster struct {
 	members []*member
 	inbox   []pb.Message // messages sent but not yet delivered
 	spare   []pb.Message
+	readCtx uint64 // last ReadIndex context used
 }
 
 // NewCluster builds a cluster of n voters, each bootstrapped from a storage
@@ -99,6 +102,7 @@ func (c *Cluster) handleReady(m *member) {
 		m.storage.Append(rd.Entries)
 	}
 	c.inbox = append(c.inbox, rd.Messages...)
+	m.readStates += len(rd.ReadStates)
 	for i := range rd.CommittedEntries {
 		e := &rd.CommittedEntries[i]
 		m.appliedSum += uint64(len(e.Data))
@@ -154,6 +158,25 @@ func (c *Cluster) ProposeAndApply(data []byte) error {
 		if m.applied != want {
 			return fmt.Errorf("node %d applied %d, want %d", m.id, m.applied, want)
 		}
+	}
+	return nil
+}
+
+// ReadIndexRound issues k ReadIndex requests on the leader, each with a fresh,
+// unique 8-byte context, then settles the cluster. It returns an error unless
+// the leader released exactly k read states.
+func (c *Cluster) ReadIndexRound(k int) error {
+	leader := c.members[0]
+	before := leader.readStates
+	for i := 0; i < k; i++ {
+		c.readCtx++
+		ctx := make([]byte, 8)
+		binary.LittleEndian.PutUint64(ctx, c.readCtx)
+		leader.node.ReadIndex(ctx)
+	}
+	c.Settle()
+	if got := leader.readStates - before; got != k {
+		return fmt.Errorf("leader released %d read states, want %d", got, k)
 	}
 	return nil
 }

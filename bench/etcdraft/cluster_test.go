@@ -64,6 +64,47 @@ func BenchmarkProposeCommitApplyFresh(b *testing.B) {
 	benchProposeCommitApply(b, true)
 }
 
+// BenchmarkReadIndex: linearizable reads through the leader of 3 voters
+// (ReadOnlySafe), `pending` requests issued per heartbeat round. One op = one
+// read, so ns/op is the time per read.
+func BenchmarkReadIndex(b *testing.B) {
+	for _, pending := range []int{1, 64} {
+		b.Run(fmt.Sprintf("pending=%d", pending), func(b *testing.B) {
+			c, err := NewCluster(3)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < warmupOps/pending; i++ {
+				if err := c.ReadIndexRound(pending); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuNanos(b)
+			for done := 0; done < b.N; done += pending {
+				if err := c.ReadIndexRound(pending); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(cpuNanos(b)-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+func TestReadIndex(t *testing.T) {
+	c, err := NewCluster(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{1, 64, 1, 7} {
+		if err := c.ReadIndexRound(k); err != nil {
+			t.Fatalf("%d pending: %v", k, err)
+		}
+	}
+}
+
 func TestProposeCommitApply(t *testing.T) {
 	for _, voters := range []int{1, 3} {
 		c, err := NewCluster(voters)

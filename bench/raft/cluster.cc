@@ -1,6 +1,8 @@
 #include "bench/raft/cluster.h"
 
+#include <cstring>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "raft/config.h"
@@ -63,6 +65,7 @@ void Cluster::HandleReady(Member& m) {
     CAIRN_CHECK(s.ok(), "%s", s.ToString().c_str());
   }
   for (raftpb::Message& msg : rd.messages) inbox_.push_back(std::move(msg));
+  m.read_states += rd.read_states.size();
   for (const raftpb::Entry& e : rd.committed_entries) {
     m.applied_sum += e.data.size();
     m.applied = e.index;
@@ -110,6 +113,24 @@ base::Status Cluster::ProposeAndApply(const raftpb::Payload& data) {
                                     " applied " + std::to_string(m->applied) +
                                     ", want " + std::to_string(want));
     }
+  }
+  return base::Status::OK();
+}
+
+base::Status Cluster::ReadIndexRound(int k) {
+  Member& leader = *members_[0];
+  const uint64_t before = leader.read_states;
+  for (int i = 0; i < k; ++i) {
+    const uint64_t id = ++next_read_ctx_;
+    char ctx[sizeof(id)];
+    std::memcpy(ctx, &id, sizeof(id));
+    leader.node->ReadIndex(raftpb::Payload(std::string_view(ctx, sizeof(ctx))));
+  }
+  Settle();
+  const uint64_t got = leader.read_states - before;
+  if (got != static_cast<uint64_t>(k)) {
+    return base::Status::Internal("leader released " + std::to_string(got) +
+                                  " read states, want " + std::to_string(k));
   }
   return base::Status::OK();
 }

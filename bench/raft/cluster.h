@@ -36,6 +36,11 @@ class Cluster {
   // or some node did not apply it.
   base::Status ProposeAndApply(const raftpb::Payload& data);
 
+  // Issues k ReadIndex requests on the leader, each with a fresh, unique
+  // 8-byte context, then settles the cluster. Error unless the leader
+  // released exactly k read states.
+  base::Status ReadIndexRound(int k);
+
   // Runs Ready loops and delivers messages until no node has work left.
   void Settle();
 
@@ -51,6 +56,7 @@ class Cluster {
     uint64_t applied = 1;      // index of the last applied entry
     uint64_t applied_sum = 0;  // the "state machine": bytes applied
     uint64_t compacted_to = 1;
+    uint64_t read_states = 0;  // read states received so far
   };
 
   Cluster() = default;
@@ -59,6 +65,7 @@ class Cluster {
   std::vector<std::unique_ptr<Member>> members_;
   std::vector<raftpb::Message> inbox_;  // sent, not yet delivered
   std::vector<raftpb::Message> spare_;
+  uint64_t next_read_ctx_ = 0;
 };
 
 }  // namespace bench

@@ -40,65 +40,77 @@ fi
 for i in $(seq 1 "$reps"); do
   echo "== repetition $i/$reps" >&2
   "$cxx_bin" --benchmark_min_time="$benchtime" --benchmark_format=json \
-    --benchmark_filter='BM_ProposeCommitApply' >"$out/cxx_$i.json"
-  "$out/etcdraft.test" -test.run '^$' -test.bench 'ProposeCommitApply' \
+    --benchmark_filter='BM_(ProposeCommitApply|ReadIndex)' >"$out/cxx_$i.json"
+  "$out/etcdraft.test" -test.run '^$' -test.bench 'ProposeCommitApply|ReadIndex' \
     -test.benchmem -test.benchtime "${benchtime}s" >"$out/go_$i.txt"
 done
 
 python3 - "$out" "$reps" <<'PY'
 import json, re, statistics, sys
 out, reps = sys.argv[1], int(sys.argv[2])
-# (variant, voters) -> list of (wall ns/op, cpu ns/op, allocs/op, bytes/op),
-# one tuple per run.
-ours, etcd = {}, {}
+
+def label(kind, variant, n):
+    if kind == "ReadIndex":
+        return f"read, {n} pending"
+    return f"{n} voter{'s' if n > 1 else ''}" + (" fresh" if variant else "")
+
+# label -> list of (wall ns/op, cpu ns/op, allocs/op, bytes/op), one per run.
+# For ReadIndex an op is one read.
+ours, etcd, order = {}, {}, []
 unit = {"ns": 1, "us": 1e3, "ms": 1e6}
 for i in range(1, reps + 1):
     for b in json.load(open(f"{out}/cxx_{i}.json"))["benchmarks"]:
-        m = re.match(r"BM_ProposeCommitApply(\w*)/voters:(\d+)", b["name"])
+        m = re.match(r"BM_(ProposeCommitApply|ReadIndex)(\w*)/\w+:(\d+)",
+                     b["name"])
         if not m or b.get("run_type") != "iteration" or "error_occurred" in b:
             continue
-        u = unit[b["time_unit"]]
-        ours.setdefault((m.group(1), int(m.group(2))), []).append(
-            (b["real_time"] * u, b["cpu_time"] * u, b["allocs/op"],
-             b["bytes/op"]))
+        n = int(m.group(3))
+        per = n if m.group(1) == "ReadIndex" else 1
+        suffix = "/read" if per != 1 else "/op"
+        key = label(m.group(1), m.group(2), n)
+        if key not in order:
+            order.append(key)
+        u = unit[b["time_unit"]] / per
+        ours.setdefault(key, []).append(
+            (b["real_time"] * u, b["cpu_time"] * u, b["allocs" + suffix],
+             b["bytes" + suffix]))
     for line in open(f"{out}/go_{i}.txt"):
-        m = re.match(r"BenchmarkProposeCommitApply(\w*)/voters=(\d+)\S*\s+\d+"
-                     r"\s+([\d.]+) ns/op\s+([\d.]+) cpu-ns/op"
+        m = re.match(r"Benchmark(ProposeCommitApply|ReadIndex)(\w*)/\w+=(\d+)"
+                     r"\S*\s+\d+\s+([\d.]+) ns/op\s+([\d.]+) cpu-ns/op"
                      r"\s+(\d+) B/op\s+(\d+) allocs/op", line)
         if m:
-            etcd.setdefault((m.group(1), int(m.group(2))), []).append(
-                (float(m.group(3)), float(m.group(4)), float(m.group(6)),
-                 float(m.group(5))))
+            key = label(m.group(1), m.group(2), int(m.group(3)))
+            etcd.setdefault(key, []).append(
+                (float(m.group(4)), float(m.group(5)), float(m.group(7)),
+                 float(m.group(6))))
 
 nan = float("nan")
 def med(runs, k):
     return statistics.median(r[k] for r in runs) if runs else nan
 
-keys = sorted(set(ours) | set(etcd))
-print(f"propose->commit->apply, 128-byte payloads, median of {reps} runs"
-      " each; ratio = etcd / ours")
-print(f"{'workload':<16} {'wall ns/op':>17} {'ratio':>6}"
+keys = order + [k for k in etcd if k not in order]
+print(f"raft: 128-byte proposals (propose->commit->apply) and ReadIndex"
+      f" (3 voters), median of {reps} runs each; ratio = etcd / ours")
+print(f"{'workload':<17} {'wall ns/op':>17} {'ratio':>6}"
       f" {'cpu ns/op':>17} {'ratio':>6} {'allocs/op':>13} {'B/op':>11}")
-print(f"{'':<16} {'ours':>8} {'etcd':>8} {'':>6} {'ours':>8} {'etcd':>8}"
+print(f"{'':<17} {'ours':>8} {'etcd':>8} {'':>6} {'ours':>8} {'etcd':>8}"
       f" {'':>6} {'ours':>6} {'etcd':>6} {'ours':>5} {'etcd':>5}")
 for key in keys:
     o, e = ours.get(key), etcd.get(key)
-    name = f"{key[1]} voter{'s' if key[1] > 1 else ''}" + (
-        " fresh" if key[0] == "Fresh" else "")
-    print(f"{name:<16} {med(o, 0):>8.0f} {med(e, 0):>8.0f}"
+    print(f"{key:<17} {med(o, 0):>8.0f} {med(e, 0):>8.0f}"
           f" {med(e, 0) / med(o, 0):>5.1f}x"
           f" {med(o, 1):>8.0f} {med(e, 1):>8.0f}"
           f" {med(e, 1) / med(o, 1):>5.1f}x"
           f" {med(o, 2):>6.2f} {med(e, 2):>6.0f}"
           f" {med(o, 3):>5.0f} {med(e, 3):>5.0f}")
-print("spread of wall ns/op over the runs (min..max):")
+print("spread over the runs, min..max (wall ns/op | cpu ns/op):")
 for key in keys:
     o, e = ours.get(key, []), etcd.get(key, [])
-    print(f"  {key[1]} voter(s) {key[0] or 'shared'}: ours"
-          f" {min((r[0] for r in o), default=nan):.0f}.."
-          f"{max((r[0] for r in o), default=nan):.0f}, etcd"
-          f" {min((r[0] for r in e), default=nan):.0f}.."
-          f"{max((r[0] for r in e), default=nan):.0f}")
+    def rng(runs, k):
+        return (f"{min((r[k] for r in runs), default=nan):.0f}.."
+                f"{max((r[k] for r in runs), default=nan):.0f}")
+    print(f"  {key:<17} ours {rng(o, 0)} | {rng(o, 1)};"
+          f" etcd {rng(e, 0)} | {rng(e, 1)}")
 PY
 
 if [[ "${ONENODE:-0}" == 1 ]]; then

@@ -98,6 +98,46 @@ BENCHMARK(BM_ProposeCommitApplyFresh)
     ->Arg(3)
     ->MeasureProcessCPUTime();
 
+// Linearizable reads through the leader of 3 voters (ReadOnlySafe),
+// `pending` requests per heartbeat round. An iteration is one round; the
+// per-read counters divide by the reads (compare.sh divides the times).
+void BM_ReadIndex(benchmark::State& state) {
+  const int pending = static_cast<int>(state.range(0));
+  auto cluster = Cluster::New(3);
+  if (!cluster.ok()) {
+    state.SkipWithError(cluster.status().ToString().c_str());
+    return;
+  }
+  Cluster& c = **cluster;
+  for (int i = 0; i < kWarmupOps / pending; ++i) {
+    base::Status s = c.ReadIndexRound(pending);
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      return;
+    }
+  }
+  const AllocStats before = CurrentAllocStats();
+  for (auto _ : state) {
+    base::Status s = c.ReadIndexRound(pending);
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      return;
+    }
+  }
+  const AllocStats after = CurrentAllocStats();
+  const double reads = static_cast<double>(state.iterations()) * pending;
+  state.counters["allocs/read"] =
+      static_cast<double>(after.allocs - before.allocs) / reads;
+  state.counters["bytes/read"] =
+      static_cast<double>(after.bytes - before.bytes) / reads;
+  state.SetItemsProcessed(state.iterations() * pending);
+}
+BENCHMARK(BM_ReadIndex)
+    ->ArgName("pending")
+    ->Arg(1)
+    ->Arg(64)
+    ->MeasureProcessCPUTime();
+
 int TraceAllocs(int ops) {
   for (int voters : {1, 3}) {
     auto cluster = Cluster::New(voters);
