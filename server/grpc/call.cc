@@ -116,6 +116,7 @@ void ServerCall::Cancel() {
   on_message_ = nullptr;
   on_half_close_ = nullptr;
   on_cancel_ = nullptr;
+  on_write_ready_ = nullptr;
   early_messages_.clear();
   if (cb) cb();
 }
@@ -174,6 +175,9 @@ ssize_t ServerCall::ReadResponseForNghttp2(nghttp2_session* s,
     if (out_offset_ == out_.size()) {
       out_.clear();
       out_offset_ = 0;
+      if (on_write_ready_ && session_ != nullptr) {
+        session_->NoteWriteReady(stream_id_);
+      }
     }
     return static_cast<ssize_t>(n);
   }

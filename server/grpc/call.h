@@ -84,6 +84,13 @@ class ServerCall {
   void OnMessage(std::function<void(std::string)> cb);
   // Client and bidi streaming: the client half-closed (END_STREAM).
   void OnHalfClose(std::function<void()> cb);
+  // Streaming responses: runs (outside nghttp2, on the loop) each time
+  // pending_bytes() fell to zero because flow control let the bytes out. A
+  // producer (a snapshot, a watch catching up) writes until pending_bytes()
+  // passes its own limit and continues from here.
+  void OnWriteReady(std::function<void()> cb) {
+    on_write_ready_ = std::move(cb);
+  }
   // Any shape: the call ended without Finish() (client RST_STREAM,
   // deadline, connection closed). Runs at most once; drop any work.
   void OnCancel(std::function<void()> cb);
@@ -145,6 +152,7 @@ class ServerCall {
   std::function<void(std::string)> on_message_;
   std::function<void()> on_half_close_;
   std::function<void()> on_cancel_;
+  std::function<void()> on_write_ready_;
 };
 
 using CallPtr = std::shared_ptr<ServerCall>;

@@ -71,10 +71,10 @@ void Http2Session::Start(std::string_view initial) {
   CAIRN_CHECK(trc == 0, "uv_timer_init: %s", uv_err_name(trc));
   deadline_timer_.MarkInitialized();
   deadline_timer_->data = this;
-  int prc = uv_prepare_init(loop_, flush_prepare_.get());
-  CAIRN_CHECK(prc == 0, "uv_prepare_init: %s", uv_err_name(prc));
-  flush_prepare_.MarkInitialized();
-  flush_prepare_->data = this;
+  int irc = uv_idle_init(loop_, flush_idle_.get());
+  CAIRN_CHECK(irc == 0, "uv_idle_init: %s", uv_err_name(irc));
+  flush_idle_.MarkInitialized();
+  flush_idle_->data = this;
 
   stream_->Start(this);
   if (!initial.empty()) {
@@ -117,7 +117,7 @@ void Http2Session::OnClosed(const base::Status& reason) {
               stream_->peer_address().c_str(), reason.ToString().c_str());
   }
   deadline_timer_.Close();
-  flush_prepare_.Close();
+  flush_idle_.Close();
   std::map<int32_t, CallPtr> calls;
   calls.swap(calls_);
   deadlines_.clear();
@@ -141,18 +141,31 @@ void Http2Session::Close() {
 
 void Http2Session::RequestFlush() {
   if (in_nghttp2_ || flush_scheduled_ || closed_ ||
-      flush_prepare_.get() == nullptr) {
+      flush_idle_.get() == nullptr) {
     return;
   }
   flush_scheduled_ = true;
-  uv_prepare_start(flush_prepare_.get(), &Http2Session::OnFlushPrepare);
+  uv_idle_start(flush_idle_.get(), &Http2Session::OnFlushIdle);
 }
 
-void Http2Session::OnFlushPrepare(uv_prepare_t* prepare) {
-  auto* self = static_cast<Http2Session*>(prepare->data);
-  uv_prepare_stop(prepare);
+void Http2Session::OnFlushIdle(uv_idle_t* idle) {
+  auto* self = static_cast<Http2Session*>(idle->data);
+  uv_idle_stop(idle);
   self->flush_scheduled_ = false;
   self->Flush();
+}
+
+void Http2Session::RunWriteReadyCallbacks() {
+  std::vector<int32_t> ready;
+  ready.swap(write_ready_);
+  for (int32_t id : ready) {
+    auto it = calls_.find(id);
+    if (it == calls_.end()) continue;
+    CallPtr call = it->second;  // Keeps it alive through the callback.
+    if (call->done() || !call->on_write_ready_) continue;
+    auto cb = call->on_write_ready_;
+    cb();
+  }
 }
 
 void Http2Session::Flush() {
@@ -176,6 +189,8 @@ void Http2Session::Flush() {
   }
   in_nghttp2_ = false;
   if (!batch.empty()) stream_->Write(std::move(batch));
+  // Producers waiting for room write more; their flush is scheduled.
+  if (!write_ready_.empty()) RunWriteReadyCallbacks();
   bool idle = nghttp2_session_want_read(session_) == 0 &&
               nghttp2_session_want_write(session_) == 0;
   bool drained_after_goaway = goaway_sent_ && calls_.empty() &&

@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "base/status.h"
 #include "server/grpc/call.h"
@@ -84,10 +85,16 @@ class Http2Session final : public net::ByteStream::Delegate {
 
   // For ServerCall: schedules writing out what nghttp2 has queued. Inside
   // the read path the flush follows the read; otherwise it runs from a
-  // uv_prepare_t just before the loop next blocks for I/O (libuv's
-  // "beforeSleep"), so answers given in one loop iteration go out in one
-  // write and never re-enter a handler's callback.
+  // uv_idle_t: in this loop iteration when asked from a timer, else at the
+  // start of the next one, which an active idle handle makes begin without
+  // blocking. Whatever phase answers (a timer, a uv_async from the storage
+  // thread, the node's uv_prepare "beforeSleep"), the answer goes out before
+  // the loop sleeps, answers given together go out in one write, and a
+  // handler's callback is never re-entered from inside nghttp2.
   void RequestFlush();
+  // For ServerCall: the call's response buffer drained; its OnWriteReady
+  // callback runs after the current flush.
+  void NoteWriteReady(int32_t stream_id) { write_ready_.push_back(stream_id); }
   nghttp2_session* nghttp2() const { return session_; }
 
   // net::ByteStream::Delegate.
@@ -112,7 +119,8 @@ class Http2Session final : public net::ByteStream::Delegate {
   static int OnStreamClose(nghttp2_session* s, int32_t stream_id,
                            uint32_t error_code, void* user);
   static void OnDeadlineTimer(uv_timer_t* timer);
-  static void OnFlushPrepare(uv_prepare_t* prepare);
+  static void OnFlushIdle(uv_idle_t* idle);
+  void RunWriteReadyCallbacks();
 
   ServerCall* CallFor(int32_t stream_id) const;
   void StartCall(ServerCall* call);
@@ -128,8 +136,9 @@ class Http2Session final : public net::ByteStream::Delegate {
   std::function<void(Http2Session*)> on_closed_;
   nghttp2_session* session_ = nullptr;
   net::UvHandle<uv_timer_t> deadline_timer_;
-  net::UvHandle<uv_prepare_t> flush_prepare_;
+  net::UvHandle<uv_idle_t> flush_idle_;
   bool flush_scheduled_ = false;
+  std::vector<int32_t> write_ready_;  // Streams whose output drained.
 
   // Open request streams. A call leaves when its stream closes.
   std::map<int32_t, CallPtr> calls_;

@@ -178,6 +178,37 @@ TEST_F(SessionTest, AsynchronousAnswer) {
   EXPECT_EQ(c->stream(id).Messages()[0], "later");
 }
 
+TEST_F(SessionTest, AnswerFromPrepareGoesOutBeforeTheLoopSleeps) {
+  StartServer();
+  auto c = Client();
+  // Warm up: SETTINGS exchanged and acknowledged, then quiet.
+  int32_t warm = c->StartCall("/test.Echo/Unary", EncodeMessage("w"), true);
+  ASSERT_TRUE(c->RunUntil([&] { return c->CallDone(warm); }));
+  c->RunUntil([] { return false; }, 100);
+  int32_t id =
+      c->StartCall("/test.Echo/BeforeSleep", EncodeMessage("bs"), true);
+  // No other traffic wakes the loop: the answer must not wait for it.
+  ASSERT_TRUE(c->RunUntil([&] { return c->CallDone(id); }, 1000));
+  EXPECT_EQ(c->stream(id).GrpcStatus(), 0);
+  ASSERT_EQ(c->stream(id).Messages().size(), 1u);
+  EXPECT_EQ(c->stream(id).Messages()[0], "bs");
+}
+
+TEST_F(SessionTest, StreamingProducerFollowsFlowControl) {
+  StartServer();
+  auto c = Client();
+  // 40 MiB through a 1 MiB stream window: the producer must be resumed by
+  // OnWriteReady many times.
+  int32_t id = c->StartCall("/test.Echo/Flood", EncodeMessage("640"), true);
+  ASSERT_TRUE(c->RunUntil([&] { return c->CallDone(id); }, 30000));
+  EXPECT_EQ(c->stream(id).GrpcStatus(), 0);
+  std::vector<std::string> msgs = c->stream(id).Messages();
+  ASSERT_EQ(msgs.size(), 640u);
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    ASSERT_EQ(msgs[i].substr(0, 8), std::to_string(10000000 + i));
+  }
+}
+
 TEST_F(SessionTest, RstStreamCancelsTheCall) {
   StartServer();
   auto c = Client();

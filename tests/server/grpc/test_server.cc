@@ -4,6 +4,8 @@
 #include <future>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/check.h"
 #include "server/http/client_port.h"
@@ -35,6 +37,10 @@ struct TestServer::State {
   };
   // Pending Later calls; closed at shutdown.
   std::set<Pending*> pending;
+  // Calls answered from a uv_prepare_t, the way the node driver answers
+  // clients from its "beforeSleep".
+  net::UvHandle<uv_prepare_t> before_sleep;
+  std::vector<std::pair<grpc::CallPtr, std::string>> answer_before_sleep;
   std::promise<uint16_t> ready;
 };
 
@@ -91,6 +97,32 @@ void TestServer::Run(grpc::SessionOptions options) {
         },
         delay, 0);
   });
+  m.AddUnary("/test.Echo/BeforeSleep", [this, st](grpc::CallPtr call,
+                                                  std::string req) {
+    ++started;
+    st->answer_before_sleep.emplace_back(std::move(call), std::move(req));
+  });
+  m.AddServerStreaming(
+      "/test.Echo/Flood", [this](grpc::CallPtr call, std::string req) {
+        ++started;
+        // Writes <req> messages of 64 KiB, at most ~256 KiB ahead of
+        // flow control, continuing from OnWriteReady.
+        auto left = std::make_shared<uint64_t>(ParseDecimal(req));
+        auto next = std::make_shared<uint64_t>(0);
+        grpc::ServerCall* raw = call.get();
+        auto produce = [raw, left, next] {
+          while (*left > 0 && raw->pending_bytes() < 256 * 1024) {
+            std::string msg(64 * 1024, static_cast<char>('a' + *next % 26));
+            msg.replace(0, 8, std::to_string(10000000 + *next));
+            raw->Write(msg);
+            --*left;
+            ++*next;
+          }
+          if (*left == 0) raw->Finish(base::Status());
+        };
+        call->OnWriteReady(produce);
+        produce();
+      });
   m.AddUnary("/test.Echo/Never", [this](grpc::CallPtr call, std::string) {
     ++started;
     call->OnCancel([this] { ++cancelled; });
@@ -170,12 +202,23 @@ void TestServer::Run(grpc::SessionOptions options) {
                 auto* s = static_cast<State*>(a->data);
                 s->port->Shutdown(s->grace_ms, [s] {
                   s->stop_async.Close();
+                  s->before_sleep.Close();
+                  s->answer_before_sleep.clear();
                   for (auto* p : s->pending) delete p;
                   s->pending.clear();
                 });
               }) == 0);
   st->stop_async.MarkInitialized();
   st->stop_async->data = st;
+
+  CAIRN_CHECK(uv_prepare_init(loop, st->before_sleep.get()) == 0);
+  st->before_sleep.MarkInitialized();
+  st->before_sleep->data = st;
+  uv_prepare_start(st->before_sleep.get(), [](uv_prepare_t* p) {
+    auto* s = static_cast<State*>(p->data);
+    for (auto& [call, req] : s->answer_before_sleep) call->Reply(req);
+    s->answer_before_sleep.clear();
+  });
 
   st->ready.set_value(st->port->port());
   uv_run(loop, UV_RUN_DEFAULT);

@@ -9,6 +9,10 @@
 //   Unary         replies with the request.
 //   Later         replies with the request after "delay-ms" metadata ms
 //                 (default 50), from a timer: an asynchronous answer.
+//   BeforeSleep   replies with the request from a uv_prepare_t callback
+//                 (as the node driver answers from its "beforeSleep").
+//   Flood         streams <request as decimal> 64 KiB messages, staying
+//                 ~256 KiB ahead of flow control (OnWriteReady).
 //   Never         never answers; counts cancellations.
 //   Fail          fails with INVALID_ARGUMENT and the request as message.
 //   Size          replies with a message of <request as decimal> bytes.
