@@ -79,6 +79,22 @@ std::vector<ListEntry> BuildList(const KeyHistory& kh) {
                      if (a.time != b.time) return a.time < b.time;
                      return a.is_call && !b.is_call;
                    });
+  // Within a run of consecutive calls any order is the same set of
+  // candidates; try the hinted order first (no hint = last).
+  auto hint = [&kh](const ListEntry& e) {
+    const uint64_t h = kh.ops[e.op]->hint;
+    return h == 0 ? UINT64_MAX : h;
+  };
+  for (size_t i = 0; i < entries.size();) {
+    size_t j = i;
+    while (j < entries.size() && entries[j].is_call) ++j;
+    std::stable_sort(entries.begin() + static_cast<ptrdiff_t>(i),
+                     entries.begin() + static_cast<ptrdiff_t>(j),
+                     [&hint](const ListEntry& a, const ListEntry& b) {
+                       return hint(a) < hint(b);
+                     });
+    i = j == i ? i + 1 : j;
+  }
   std::vector<int> call_pos(n, -1);
   for (int i = 0; i < 2 * n; ++i) {
     if (entries[i].is_call) call_pos[entries[i].op] = i;
@@ -124,13 +140,28 @@ struct KeyVerdict {
   int longest_prefix = 0;  // Most operations linearized at once.
 };
 
-KeyVerdict CheckKey(const KeyHistory& kh, uint64_t* steps, uint64_t max_steps) {
+uint64_t Mix(uint64_t x) {  // SplitMix64's finalizer.
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// The search. With exact == false, configurations are remembered by a 64-
+// bit Zobrist hash (XOR of a random key per linearized operation, mixed
+// with the state), which costs O(1) per step; a collision could only make
+// the search skip a configuration and so wrongly report kIllegal, which
+// the caller then confirms with exact == true.
+KeyVerdict CheckKey(const KeyHistory& kh, bool exact, uint64_t* steps,
+                    uint64_t max_steps) {
   const int n = static_cast<int>(kh.ops.size());
   std::vector<ListEntry> l = BuildList(kh);
   const int head = 2 * n;
   Config cur;
   cur.linearized.words.assign((n + 63) / 64, 0);
+  uint64_t zobrist = 0;
   std::unordered_set<Config, ConfigHash> cache;
+  std::unordered_set<uint64_t> fast_cache;
   std::vector<std::pair<int, int>> stack;  // (call entry, state before it)
   KeyVerdict v;
   int entry = l[head].next;
@@ -140,14 +171,27 @@ KeyVerdict CheckKey(const KeyHistory& kh, uint64_t* steps, uint64_t max_steps) {
       return v;
     }
     if (entry >= 0 && l[entry].is_call) {
+      const int op = l[entry].op;
       int next_state = 0;
-      if (Step(kh, l[entry].op, cur.state, &next_state)) {
-        Config cand = cur;
-        cand.linearized.Set(l[entry].op);
-        cand.state = next_state;
-        if (cache.insert(cand).second) {
+      if (Step(kh, op, cur.state, &next_state)) {
+        bool fresh = false;
+        const uint64_t next_zobrist = zobrist ^ Mix(static_cast<uint64_t>(op));
+        if (exact) {
+          Config cand = cur;
+          cand.linearized.Set(op);
+          cand.state = next_state;
+          fresh = cache.insert(std::move(cand)).second;
+        } else {
+          fresh = fast_cache
+                      .insert(next_zobrist ^
+                              Mix(~static_cast<uint64_t>(next_state)))
+                      .second;
+        }
+        if (fresh) {
           stack.emplace_back(entry, cur.state);
-          cur = std::move(cand);
+          cur.linearized.Set(op);
+          cur.state = next_state;
+          zobrist = next_zobrist;
           v.longest_prefix =
               std::max(v.longest_prefix, static_cast<int>(stack.size()));
           Lift(l, entry);
@@ -167,6 +211,7 @@ KeyVerdict CheckKey(const KeyHistory& kh, uint64_t* steps, uint64_t max_steps) {
     stack.pop_back();
     cur.state = state;
     cur.linearized.Clear(l[call].op);
+    zobrist ^= Mix(static_cast<uint64_t>(l[call].op));
     Unlift(l, call);
     entry = l[call].next;
   }
@@ -222,7 +267,12 @@ LinearizabilityResult CheckLinearizable(const std::vector<Operation>& history,
   LinearizabilityResult result;
   for (const auto& [key, kh] : by_key) {
     uint64_t key_steps = 0;  // The budget is per key.
-    KeyVerdict v = CheckKey(kh, &key_steps, max_steps);
+    KeyVerdict v = CheckKey(kh, /*exact=*/false, &key_steps, max_steps);
+    if (v.verdict == LinearizabilityVerdict::kIllegal) {
+      uint64_t confirm_steps = 0;
+      v = CheckKey(kh, /*exact=*/true, &confirm_steps, max_steps);  // Confirm.
+      key_steps += confirm_steps;
+    }
     result.steps += key_steps;
     if (v.verdict == LinearizabilityVerdict::kOk) continue;
     result.verdict = v.verdict;

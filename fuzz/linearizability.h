@@ -24,6 +24,9 @@
 // may place it anywhere after its call, and placing it last is the same as
 // "never". A Get of unknown outcome tells nothing and is ignored.
 //
+// Search order: the verdict does not depend on it, the time does. Operations
+// may carry hints (see Operation::hint).
+//
 // Time is any int64 (the simulator uses its step counter). Operation a
 // precedes b in real time iff a.ret < b.call; equal times are concurrent.
 //
@@ -48,6 +51,12 @@ struct Operation {
   int64_t ret = 0;   // Response time; ignored when unknown. REQUIRES: >= call.
   // True when the client never learned the outcome (see the file comment).
   bool unknown = false;
+  // Optional search-order hint (0 = none): where the system says the
+  // operation took effect, e.g. 2 * log index for a write and 2 * applied
+  // index + 1 for a read. Among operations that may be linearized next the
+  // search tries lower hints first, so a correct system's history is
+  // confirmed in about linear time. Hints never change the verdict.
+  uint64_t hint = 0;
 };
 
 enum class LinearizabilityVerdict { kOk, kIllegal, kBudgetExceeded };

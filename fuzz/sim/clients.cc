@@ -68,7 +68,21 @@ std::vector<Operation> Clients::History() const {
   std::vector<Operation> h;
   h.reserve(history_.size());
   for (size_t i = 0; i < history_.size(); ++i) {
-    if (!refused_[i]) h.push_back(history_[i]);
+    if (refused_[i]) continue;
+    Operation op = history_[i];
+    if (op.kind == OpKind::kPut) {
+      auto it = first_applied_.find(static_cast<uint64_t>(op.client));
+      if (it == first_applied_.end()) {
+        if (op.unknown) continue;  // Never took effect.
+      } else {
+        if (op.unknown || it->second.first < op.ret) {
+          op.unknown = false;
+          op.ret = it->second.first;
+        }
+        op.hint = 2 * it->second.second;
+      }
+    }
+    h.push_back(std::move(op));
   }
   return h;
 }

@@ -10,6 +10,14 @@
 // end with an unknown outcome; a proposal raft refused outright (Propose
 // returned an error) never happened and leaves the history.
 //
+// The cluster also reports when any node first applies a Put. A Put cannot
+// take effect later than that (it was committed before), nor at all if no
+// node ever applied it by the end of the run. History() uses both facts to
+// tighten the history: a Put's response time becomes the earliest of its
+// response and its first application, and a Put of unknown outcome that was
+// never applied is left out. This is sound for a correct raft and keeps the
+// linearizability search small (unknown Puts are what make it explode).
+//
 // Time is the simulator's event counter.
 //
 // Thread safety: none.
@@ -18,6 +26,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fuzz/linearizability.h"
@@ -45,12 +54,18 @@ class Clients {
     for (auto it = awaiting_apply_.begin(); it != awaiting_apply_.end();) {
       Pending& p = pending_.at(it->first);
       if (p.node == node && it->second <= applied) {
+        history_[p.slot].hint = 2 * applied + 1;  // Read after `applied`.
         Complete(it->first, read(history_[p.slot].key), now);
         it = awaiting_apply_.erase(it);
       } else {
         ++it;
       }
     }
+  }
+  // Some node applied op_id's Put, at log index `index`, at time `now` (the
+  // first call counts).
+  void FirstApplied(uint64_t op_id, uint64_t index, int64_t now) {
+    first_applied_.emplace(op_id, std::make_pair(now, index));
   }
   // Node crashed: its pending requests get an unknown outcome.
   void NodeCrashed(int node);
@@ -80,6 +95,8 @@ class Clients {
   std::set<uint64_t> refused_ids_;
   std::map<uint64_t, Pending> pending_;
   std::map<uint64_t, uint64_t> awaiting_apply_;  // Get op id -> read index.
+  // Put op id -> (time, log index) of its first application.
+  std::map<uint64_t, std::pair<int64_t, uint64_t>> first_applied_;
 };
 
 }  // namespace fuzz::sim

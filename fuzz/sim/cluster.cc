@@ -73,6 +73,7 @@ Cluster::Cluster(const SimOptions& options)
     CAIRN_CHECK(n.storage.ApplySnapshot(boot).ok());
     n.storage.SetHardState({1, 0, 1});
     CAIRN_CHECK(n.sm.Restore("", 1));
+    checker_.ObserveSnapshotApplied(i, 1, 1);
     if (options.trace != nullptr) {
       n.logger = std::make_unique<TraceLogger>(options.trace, i + 1);
     }
@@ -154,6 +155,20 @@ void Cluster::Read(int i, int key) {
   Trace("  op" + std::to_string(op) + ": get " + Key(key));
 }
 
+// The transport's reports to the sender, as etcd's rafthttp makes them: a
+// snapshot's outcome (without it a leader waits for it forever), and an
+// unreachable peer when a connection fails (a partition or a down node;
+// random loss stays silent).
+void Cluster::ReportLoss(const raftpb::Message& m, bool unreachable) {
+  const int from = static_cast<int>(m.from) - 1;
+  if (from < 0 || from >= options_.nodes || !Alive(from)) return;
+  if (m.type == raftpb::kMsgSnap) {
+    nodes_[from]->raft->ReportSnapshot(m.to,
+                                       raft::SnapshotStatus::kSnapshotFailure);
+  }
+  if (unreachable) nodes_[from]->raft->ReportUnreachable(m.to);
+}
+
 void Cluster::Deliver(raftpb::Message m) {
   const int from = static_cast<int>(m.from) - 1;
   const int to = static_cast<int>(m.to) - 1;
@@ -163,16 +178,24 @@ void Cluster::Deliver(raftpb::Message m) {
   }
   if (net_.Blocked(from, to)) {
     Trace("  lost (partition): " + raft::DescribeMessage(m, FormatData));
+    ReportLoss(m, true);
     return;
   }
   if (!Alive(to)) {
     Trace("  lost (n" + std::to_string(to + 1) +
           " down): " + raft::DescribeMessage(m, FormatData));
+    ReportLoss(m, true);
     return;
   }
   Trace("  " + raft::DescribeMessage(m, FormatData));
+  const bool snap = m.type == raftpb::kMsgSnap;
+  const uint64_t snap_to = m.to;
   base::Status s = nodes_[to]->raft->Step(std::move(m));
   if (!s.ok()) Trace("  step: " + s.ToString());
+  if (snap && Alive(from)) {
+    nodes_[from]->raft->ReportSnapshot(snap_to,
+                                       raft::SnapshotStatus::kSnapshotFinish);
+  }
 }
 
 void Cluster::ApplyCommitted(int i, const std::vector<raftpb::Entry>& ents) {
@@ -189,7 +212,10 @@ void Cluster::ApplyCommitted(int i, const std::vector<raftpb::Entry>& ents) {
       Fail("op" + std::to_string(cmd.op_id) +
            " was applied although Propose refused it");
     }
-    if (n.sm.Apply(e.index, cmd)) clients_.PutApplied(i, cmd.op_id, now_);
+    if (n.sm.Apply(e.index, cmd)) {
+      clients_.FirstApplied(cmd.op_id, e.index, now_);
+      clients_.PutApplied(i, cmd.op_id, now_);
+    }
   }
 }
 
@@ -275,6 +301,7 @@ void Cluster::Execute(const Event& e) {
     case EventKind::kDrop:
       if (auto m = net_.Take(e.c)) {
         Trace("  lost: " + raft::DescribeMessage(*m, FormatData));
+        ReportLoss(*m, false);
       }
       break;
     case EventKind::kDuplicate:

@@ -85,6 +85,7 @@ class Cluster {
   void HandleReady(int i);
   void ApplyCommitted(int i, const std::vector<raftpb::Entry>& entries);
   void Deliver(raftpb::Message m);
+  void ReportLoss(const raftpb::Message& m, bool unreachable);
   void Snapshot(int i, int keep);
   void Read(int i, int key);
   void CheckAll();

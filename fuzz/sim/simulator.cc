@@ -12,18 +12,20 @@ namespace {
 // Phase 2; returns the rounds to recovery, or -1.
 int RunLiveness(Cluster& cluster, const SimOptions& options) {
   cluster.RestartAllAndHeal();
-  uint64_t probe = 0;
+  uint64_t probe = 0;     // The probe proposal's op id, 0 = none.
+  int probe_leader = -1;  // Where it was proposed.
   for (int round = 1; round <= options.liveness_bound_ticks; ++round) {
     cluster.TickAll();
     cluster.Stabilize();
     if (!cluster.ok()) return -1;
     const int leader = cluster.Leader();
+    if (probe != 0 && leader != probe_leader) probe = 0;  // May be lost.
     if (probe == 0 && leader >= 0) {
       probe = cluster.Propose(leader, "k0");
+      probe_leader = leader;
       cluster.Stabilize();
     }
     if (probe != 0 && cluster.AppliedEverywhere(probe)) return round;
-    if (probe != 0 && cluster.Leader() != leader) probe = 0;  // Lost; retry.
   }
   return -1;
 }
@@ -69,7 +71,13 @@ RunResult RunSimulation(const SimOptions& options, const Schedule* replay) {
   if (!result.ok) return result;
   std::vector<Operation> history = cluster.clients().History();
   result.operations = history.size();
-  LinearizabilityResult lin = CheckLinearizable(history, 2'000'000);
+  if (options.trace != nullptr) {
+    *options.trace << "# client history (tightened, see clients.h):\n";
+    for (const Operation& op : history) {
+      *options.trace << "  " << DescribeOperation(op) << "\n";
+    }
+  }
+  LinearizabilityResult lin = CheckLinearizable(history, 20'000'000);
   if (lin.verdict == LinearizabilityVerdict::kIllegal) {
     result.ok = false;
     result.failure = "linearizability: key " + lin.key + ": " + lin.explanation;

@@ -171,6 +171,12 @@ TEST(LinearizabilityTest, RandomizedAgainstKnownLinearization) {
         h.push_back({i % 4, OpKind::kGet, key, value[key[0] - 'a'], call, ret});
       }
     }
+    // Hints (right, or random) change only the search order.
+    if (iter % 3 == 1) {
+      for (size_t i = 0; i < h.size(); ++i) h[i].hint = i + 1;
+    } else if (iter % 3 == 2) {
+      for (Operation& op : h) op.hint = rng() % 50;
+    }
     LinearizabilityResult r = CheckLinearizable(h);
     ASSERT_EQ(r.verdict, LinearizabilityVerdict::kOk) << r.explanation;
     for (Operation& op : h) {

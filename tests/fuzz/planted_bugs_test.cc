@@ -3,11 +3,11 @@
 // printed (and reported in docs/testing.md). PLANTED_SEED_BASE moves the
 // seed range.
 
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <iostream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "fuzz/sim/simulator.h"
 #include "tests/fuzz/sim_test_util.h"
@@ -57,21 +57,17 @@ TEST_P(PlantedBugTest, CaughtWithinBoundedSeeds) {
 INSTANTIATE_TEST_SUITE_P(
     Bugs, PlantedBugTest,
     ::testing::Values(
-        PlantedBug{"vote_without_log_check",
-                   [](SimOptions* o) {
-                     o->knobs.vote_without_log_check = true;
-                   },
-                   200},
-        PlantedBug{"commit_prior_term_by_count",
-                   [](SimOptions* o) {
-                     o->knobs.commit_prior_term_by_count = true;
-                   },
-                   200},
-        PlantedBug{"read_index_without_heartbeat",
-                   [](SimOptions* o) {
-                     o->knobs.read_index_without_heartbeat = true;
-                   },
-                   200},
+        PlantedBug{
+            "vote_without_log_check",
+            [](SimOptions* o) { o->knobs.vote_without_log_check = true; }, 200},
+        PlantedBug{
+            "commit_prior_term_by_count",
+            [](SimOptions* o) { o->knobs.commit_prior_term_by_count = true; },
+            200},
+        PlantedBug{
+            "read_index_without_heartbeat",
+            [](SimOptions* o) { o->knobs.read_index_without_heartbeat = true; },
+            200},
         PlantedBug{"forget_vote_on_restart",
                    [](SimOptions* o) { o->forget_vote_on_restart = true; },
                    200},

@@ -3,11 +3,11 @@
 
 #include "fuzz/sim/simulator.h"
 
+#include <gtest/gtest.h>
+
 #include <iostream>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "fuzz/sim/shrink.h"
 #include "tests/fuzz/sim_test_util.h"

@@ -2,9 +2,9 @@
 // cluster sizes 3 to 7, all of which must pass. SIM_SMOKE_SEEDS and
 // SIM_SEED change the count and the first seed.
 
-#include <iostream>
-
 #include <gtest/gtest.h>
+
+#include <iostream>
 
 #include "fuzz/sim/simulator.h"
 #include "tests/fuzz/sim_test_util.h"
