@@ -679,6 +679,29 @@ TEST(RaftPaperTest, VoteRequest) {
   }
 }
 
+// Node 1 with log `ents` receives a MsgVote for term 3 from node 2 whose
+// log ends at (logterm, index); returns whether it refused, after checking
+// the response's shape.
+bool VoterRejects(const std::vector<Entry>& ents, uint64_t logterm,
+                  uint64_t index, const raft::TestingKnobs& knobs = {}) {
+  auto storage = TestStorage::WithPeers({1, 2});
+  EXPECT_TRUE(storage->Append(ents).ok());
+  auto p = RaftPeer::New(1, 10, 1, std::move(storage),
+                         [&](raft::Config& c) { c.testing_knobs = knobs; });
+  raft::Raft& r = p->raft();
+  Message m = Msg(2, 1, raftpb::kMsgVote, 3);
+  m.log_term = logterm;
+  m.index = index;
+  EXPECT_TRUE(r.Step(m).ok());
+  std::vector<Message> msgs = ReadMessages(r);
+  EXPECT_EQ(msgs.size(), 1u);
+  if (msgs.size() != 1) return false;
+  EXPECT_EQ(msgs[0].type, raftpb::kMsgVoteResp);
+  EXPECT_EQ(msgs[0].term, 3u);
+  EXPECT_EQ(r.vote(), msgs[0].reject ? 0u : 2u);
+  return msgs[0].reject;
+}
+
 // §5.4.1: "The voter denies its vote if its own log is more up-to-date than
 // that of the candidate": a later last term wins; with equal last terms,
 // the longer log wins.
@@ -707,23 +730,39 @@ TEST(RaftPaperTest, Voter) {
   for (size_t i = 0; i < std::size(cases); ++i) {
     const Case& tc = cases[i];
     SCOPED_TRACE(i);
-    auto storage = TestStorage::WithPeers({1, 2});
-    ASSERT_TRUE(storage->Append(tc.ents).ok());
-    auto p = RaftPeer::New(1, 10, 1, std::move(storage));
-    raft::Raft& r = p->raft();
-
-    Message m = Msg(2, 1, raftpb::kMsgVote, 3);
-    m.log_term = tc.logterm;
-    m.index = tc.index;
-    ASSERT_TRUE(r.Step(m).ok());
-
-    std::vector<Message> msgs = ReadMessages(r);
-    ASSERT_EQ(msgs.size(), 1u);
-    EXPECT_EQ(msgs[0].type, raftpb::kMsgVoteResp);
-    EXPECT_EQ(msgs[0].reject, tc.wreject);
-    EXPECT_EQ(msgs[0].term, 3u);
-    EXPECT_EQ(r.vote(), tc.wreject ? 0u : 2u);
+    EXPECT_EQ(VoterRejects(tc.ents, tc.logterm, tc.index), tc.wreject);
   }
+}
+
+// The Voter test can fail: with the up-to-date check switched off (a
+// planted bug), a voter with a more up-to-date log grants its vote.
+TEST(RaftPaperTest, VoterCatchesPlantedBug) {
+  raft::TestingKnobs knobs;
+  knobs.vote_without_log_check = true;
+  EXPECT_FALSE(VoterRejects(EntriesWithTerms(1, {2}), 1, 1, knobs));
+  EXPECT_FALSE(VoterRejects(EntriesWithTerms(1, {1, 1}), 1, 1, knobs));
+}
+
+// Node 1, with log [1/1, 2/2] and term 2, becomes leader of {1, 2} at
+// term 3 (appending its empty entry 3/3) and proposes 3/4; node 2 then
+// acknowledges `acked`. Returns the leader's commit index.
+uint64_t CommitAfterAck(uint64_t acked, const raft::TestingKnobs& knobs = {}) {
+  auto storage = TestStorage::WithPeers({1, 2});
+  EXPECT_TRUE(storage->Append({Ent(1, 1), Ent(2, 2)}).ok());
+  auto p = RaftPeer::New(1, 10, 1, std::move(storage),
+                         [&](raft::Config& c) { c.testing_knobs = knobs; });
+  raft::Raft& r = p->raft();
+  r.LoadState({/*term=*/2, 0, 0});
+  r.BecomeCandidate();
+  r.BecomeLeader();
+  EXPECT_EQ(r.term(), 3u);
+  (void)ReadMessages(r);
+  EXPECT_TRUE(r.Step(Prop(1)).ok());
+  Message resp = Msg(2, 1, raftpb::kMsgAppResp, r.term());
+  resp.index = acked;
+  EXPECT_TRUE(r.Step(resp).ok());
+  AdvanceMessagesAfterAppend(r);
+  return r.raft_log().committed();
 }
 
 // §5.4.2 (Figure 8): "Raft never commits log entries from previous terms by
@@ -738,30 +777,22 @@ TEST(RaftPaperTest, LeaderOnlyCommitsLogFromCurrentTerm) {
       // Entries of previous terms are not committed by replication alone.
       {1, 0},
       {2, 0},
-      // The current term's entry commits, and everything before it.
+      // An entry of the current term commits, with everything before it.
       {3, 3},
+      {4, 4},
   };
   for (size_t i = 0; i < std::size(cases); ++i) {
-    const Case& tc = cases[i];
     SCOPED_TRACE(i);
-    auto storage = TestStorage::WithPeers({1, 2});
-    ASSERT_TRUE(storage->Append({Ent(1, 1), Ent(2, 2)}).ok());
-    auto p = RaftPeer::New(1, 10, 1, std::move(storage));
-    raft::Raft& r = p->raft();
-    r.LoadState({/*term=*/2, 0, 0});
-    // Become leader at term 3.
-    r.BecomeCandidate();
-    r.BecomeLeader();
-    (void)ReadMessages(r);
-    // Propose an entry in the current term.
-    ASSERT_TRUE(r.Step(Prop(1)).ok());
-
-    Message resp = Msg(2, 1, raftpb::kMsgAppResp, r.term());
-    resp.index = tc.index;
-    ASSERT_TRUE(r.Step(resp).ok());
-    AdvanceMessagesAfterAppend(r);
-    EXPECT_EQ(r.raft_log().committed(), tc.wcommit);
+    EXPECT_EQ(CommitAfterAck(cases[i].index), cases[i].wcommit);
   }
+}
+
+// The Figure 8 test can fail: a leader that commits earlier-term entries
+// by counting replicas (a planted bug) commits index 2.
+TEST(RaftPaperTest, LeaderOnlyCommitsLogFromCurrentTermCatchesPlantedBug) {
+  raft::TestingKnobs knobs;
+  knobs.commit_prior_term_by_count = true;
+  EXPECT_EQ(CommitAfterAck(2, knobs), 2u);
 }
 
 }  // namespace

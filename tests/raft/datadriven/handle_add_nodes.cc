@@ -1,6 +1,7 @@
 // add-nodes <n> [voters=(..)] [learners=(..)] [index=<i>] [content=<s>]
 //           [pre-vote=<bool>] [check-quorum=<bool>] [inflight=<n>]
-//           [max-committed-size-per-ready=<n>] [read-only=safe|lease-based]
+//           [max-size-per-msg=<n>] [max-committed-size-per-ready=<n>]
+//           [read-only=safe|lease-based]
 //
 // Adds n nodes with the next free ids. With index=i (i >= 1) each starts
 // from a snapshot at index i, term 1, holding the voters and learners and
@@ -36,6 +37,10 @@ base::Status ScanOptions(const datadriven::TestData& d, raft::Config* cfg) {
   if (d.HasArg("inflight")) {
     CAIRN_ASSIGN_OR_RETURN(uint64_t n, d.ScanUint("inflight"));
     cfg->max_inflight_msgs = static_cast<int>(n);
+  }
+  if (d.HasArg("max-size-per-msg")) {
+    CAIRN_ASSIGN_OR_RETURN(cfg->max_size_per_msg,
+                           d.ScanUint("max-size-per-msg"));
   }
   if (d.HasArg("max-committed-size-per-ready")) {
     CAIRN_ASSIGN_OR_RETURN(cfg->max_committed_size_per_ready,

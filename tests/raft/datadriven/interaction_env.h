@@ -6,7 +6,8 @@
 //
 //   add-nodes <n> [voters=(..)] [learners=(..)] [index=<i>] [content=<s>]
 //             [pre-vote=<bool>] [check-quorum=<bool>] [inflight=<n>]
-//             [max-committed-size-per-ready=<n>] [read-only=safe|lease-based]
+//             [max-size-per-msg=<n>] [max-committed-size-per-ready=<n>]
+//             [read-only=safe|lease-based]
 //   campaign <id>             propose <id> <data>
 //   tick-election <id>        tick-heartbeat <id>      tick <id> <n>
 //   process-ready <id>...     deliver-msgs [type=..] <id>... [drop=(..)]
