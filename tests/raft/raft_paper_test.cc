@@ -27,6 +27,18 @@ std::unique_ptr<RaftPeer> NewTestRaft(uint64_t id, std::vector<uint64_t> peers,
                        TestStorage::WithPeers(std::move(peers)));
 }
 
+// A leader of term 1 whose empty entry is committed, applied and stable,
+// with nothing queued (etcd's becomeCandidate, becomeLeader,
+// commitNoopEntry).
+std::unique_ptr<RaftPeer> NewLeaderWithNoopCommitted(
+    std::vector<uint64_t> peers) {
+  auto p = NewTestRaft(1, std::move(peers));
+  p->raft().BecomeCandidate();
+  p->raft().BecomeLeader();
+  CommitNoopEntry(p->raft(), p->storage());
+  return p;
+}
+
 std::vector<uint64_t> IdsBySize(size_t n) {
   std::vector<uint64_t> ids;
   for (uint64_t i = 1; i <= n; ++i) ids.push_back(i);
@@ -355,11 +367,8 @@ TEST(RaftPaperTest, CandidatesElectionTimeoutNonconflict) {
 // replicate the entry." The RPC carries the index and term of the entry
 // preceding the new ones, and the entry is handed out for stable storage.
 TEST(RaftPaperTest, LeaderStartReplication) {
-  auto p = NewTestRaft(1, {1, 2, 3});
+  auto p = NewLeaderWithNoopCommitted({1, 2, 3});
   raft::Raft& r = p->raft();
-  r.BecomeCandidate();
-  r.BecomeLeader();
-  CommitNoopEntry(r, p->storage());
   const uint64_t li = r.raft_log().LastIndex();
 
   ASSERT_TRUE(r.Step(Prop(1, "some data")).ok());
@@ -387,11 +396,8 @@ TEST(RaftPaperTest, LeaderStartReplication) {
 // index it knows to be committed, and it includes that index in future
 // AppendEntries RPCs."
 TEST(RaftPaperTest, LeaderCommitEntry) {
-  auto p = NewTestRaft(1, {1, 2, 3});
+  auto p = NewLeaderWithNoopCommitted({1, 2, 3});
   raft::Raft& r = p->raft();
-  r.BecomeCandidate();
-  r.BecomeLeader();
-  CommitNoopEntry(r, p->storage());
   const uint64_t li = r.raft_log().LastIndex();
   ASSERT_TRUE(r.Step(Prop(1, "some data")).ok());
   for (const Message& m : ReadMessages(r)) {
@@ -427,11 +433,8 @@ TEST(RaftPaperTest, LeaderAcknowledgeCommit) {
   for (size_t i = 0; i < std::size(cases); ++i) {
     const Case& tc = cases[i];
     SCOPED_TRACE(i);
-    auto p = NewTestRaft(1, IdsBySize(tc.size));
+    auto p = NewLeaderWithNoopCommitted(IdsBySize(tc.size));
     raft::Raft& r = p->raft();
-    r.BecomeCandidate();
-    r.BecomeLeader();
-    CommitNoopEntry(r, p->storage());
     const uint64_t li = r.raft_log().LastIndex();
     ASSERT_TRUE(r.Step(Prop(1, "some data")).ok());
     for (const Message& m : ReadMessages(r)) {
