@@ -1,0 +1,68 @@
+#include "server/state_machine/kv_state_machine.h"
+
+#include "cairnpb/internal.pb.h"
+
+namespace server {
+
+uint64_t KvStateMachine::AppliedIndex() const {
+  return store_->ConsistentIndex();
+}
+
+base::Status KvStateMachine::Apply(std::span<const CommittedEntry> entries,
+                                   std::vector<Outcome>* outcomes) {
+  CAIRN_RETURN_IF_ERROR(store_->BeginBatch());
+  cairnpb::InternalRequest request;
+  for (const CommittedEntry& e : entries) {
+    request.Clear();
+    bool ok =
+        e.data.empty() ||
+        request.ParseFromArray(e.data.data(), static_cast<int>(e.data.size()));
+    if (!ok) {
+      // Deterministic on every member: the entry is consumed as a no-op.
+      request.Clear();
+    }
+    auto r = store_->Apply(e.index, request);
+    if (!r.ok()) return r.status();
+    if (!r->applied || e.data.empty()) continue;
+    Outcome o;
+    o.index = e.index;
+    if (!ok) {
+      o.status = base::Status::InvalidArgument("etcdserver: bad request");
+    } else {
+      o.status = r->status;
+      if (o.status.ok()) r->response.SerializeToString(&o.response);
+    }
+    outcomes->push_back(std::move(o));
+  }
+  return store_->CommitBatch();
+}
+
+Outcome KvStateMachine::Query(std::string_view bytes) {
+  Outcome o;
+  cairnpb::InternalRequest request;
+  if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      !request.has_range()) {
+    o.status = base::Status::InvalidArgument("etcdserver: bad request");
+    return o;
+  }
+  auto r = store_->Range(request.range());
+  if (!r.ok()) {
+    o.status = r.status();
+    return o;
+  }
+  cairnpb::InternalResponse response;
+  *response.mutable_range() = std::move(r).value();
+  response.SerializeToString(&o.response);
+  return o;
+}
+
+base::Result<uint64_t> KvStateMachine::SaveSnapshot(const std::string& path) {
+  CAIRN_RETURN_IF_ERROR(store_->Snapshot(path));
+  return store_->ConsistentIndex();
+}
+
+base::Status KvStateMachine::RestoreSnapshot(const std::string& path) {
+  return store_->Restore(path);
+}
+
+}  // namespace server

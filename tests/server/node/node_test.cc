@@ -1,0 +1,204 @@
+#include "server/node/node.h"
+
+#include <gtest/gtest.h>
+#include <uv.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+
+#include "tests/server/node/counter_state_machine.h"
+
+namespace server {
+namespace {
+
+namespace fs = std::filesystem;
+
+class NodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("cairn-node-test-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    ASSERT_EQ(uv_loop_init(&loop_), 0);
+  }
+  void TearDown() override {
+    StopNode();
+    // Every handle the node opened is closed: the loop closes cleanly.
+    EXPECT_EQ(uv_loop_close(&loop_), 0);
+    fs::remove_all(dir_);
+  }
+
+  NodeOptions Options() {
+    NodeOptions o;
+    o.member_id = 0x8e9e05c52164694d;
+    o.cluster_id = 0xcdf818194e3a8c32;
+    o.initial_voters = {o.member_id};
+    o.data_dir = (dir_ / "data").string();
+    o.tick_ms = 10;
+    o.election_ticks = 10;
+    o.snapshot_count = snapshot_count_;
+    o.catch_up_entries = 5;
+    o.snapshots_to_keep = 2;
+    o.wal_segment_bytes = 64 * 1024;
+    o.on_fatal = [this](const base::Status& s) { fatal_ = s; };
+    return o;
+  }
+
+  void StartNode() {
+    sm_ = std::make_unique<testing::CounterStateMachine>(
+        (dir_ / "counter").string());
+    auto node = Node::Open(&loop_, Options(), sm_.get());
+    ASSERT_TRUE(node.ok()) << node.status();
+    node_ = std::move(node).value();
+    ASSERT_TRUE(node_->Start().ok());
+    ASSERT_TRUE(RunUntil([&] { return node_->is_leader(); }));
+  }
+
+  void StopNode() {
+    if (!node_) return;
+    bool stopped = false;
+    node_->Stop([&] { stopped = true; });
+    EXPECT_TRUE(RunUntil([&] { return stopped; }));
+    node_.reset();
+    uv_run(&loop_, UV_RUN_DEFAULT);  // Let close callbacks run.
+  }
+
+  bool RunUntil(const std::function<bool()>& done,
+                std::chrono::seconds timeout = std::chrono::seconds(10)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      uv_run(&loop_, UV_RUN_ONCE);
+    }
+    return true;
+  }
+
+  Outcome ProposeAndWait(const std::string& value) {
+    std::optional<Outcome> out;
+    node_->Propose(value, [&](Outcome o) { out = std::move(o); });
+    EXPECT_TRUE(RunUntil([&] { return out.has_value(); }));
+    return out.value_or(Outcome{0, base::Status::Internal("no outcome"), {}});
+  }
+
+  Outcome ReadAndWait(bool linearizable) {
+    std::optional<Outcome> out;
+    node_->Read("sum", linearizable, [&](Outcome o) { out = std::move(o); });
+    EXPECT_TRUE(RunUntil([&] { return out.has_value(); }));
+    return out.value_or(Outcome{0, base::Status::Internal("no outcome"), {}});
+  }
+
+  size_t CountFiles(const std::string& sub, const std::string& ext) {
+    size_t n = 0;
+    for (const auto& e :
+         fs::directory_iterator(dir_ / "data" / "member" / sub)) {
+      if (e.path().extension() == ext) ++n;
+    }
+    return n;
+  }
+
+  fs::path dir_;
+  uv_loop_t loop_;
+  uint64_t snapshot_count_ = 100000;
+  std::unique_ptr<testing::CounterStateMachine> sm_;
+  std::unique_ptr<Node> node_;
+  base::Status fatal_;
+};
+
+TEST_F(NodeTest, ProposeApplyAndRead) {
+  StartNode();
+  Outcome a = ProposeAndWait("5");
+  ASSERT_TRUE(a.status.ok()) << a.status;
+  EXPECT_EQ(a.response, "5");
+  Outcome b = ProposeAndWait("7");
+  EXPECT_EQ(b.response, "12");
+  EXPECT_GT(b.index, a.index);
+  // A request the state machine refuses is its own outcome, not a failure.
+  Outcome bad = ProposeAndWait("seven");
+  EXPECT_EQ(bad.status.code(), base::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReadAndWait(true).response, "12");
+  EXPECT_EQ(ReadAndWait(false).response, "12");
+  EXPECT_TRUE(fatal_.ok());
+}
+
+TEST_F(NodeTest, ManyConcurrentProposalsAllAnswered) {
+  StartNode();
+  int answered = 0;
+  for (int i = 1; i <= 200; ++i) {
+    node_->Propose("1", [&](Outcome o) {
+      EXPECT_TRUE(o.status.ok()) << o.status;
+      ++answered;
+    });
+  }
+  ASSERT_TRUE(RunUntil([&] { return answered == 200; }));
+  EXPECT_EQ(sm_->sum(), 200);
+  EXPECT_EQ(ReadAndWait(true).response, "200");
+}
+
+TEST_F(NodeTest, RestartResumesLogAndState) {
+  StartNode();
+  ASSERT_TRUE(ProposeAndWait("40").status.ok());
+  ASSERT_TRUE(ProposeAndWait("2").status.ok());
+  uint64_t term = node_->term();
+  uint64_t commit = node_->commit_index();
+  StopNode();
+
+  StartNode();
+  EXPECT_GE(node_->term(), term);
+  EXPECT_GE(node_->commit_index(), commit);
+  EXPECT_EQ(ReadAndWait(true).response, "42");
+  // Entries already in the state machine were not applied twice.
+  EXPECT_EQ(sm_->applied_entries(), 0);
+  EXPECT_EQ(ProposeAndWait("1").response, "43");
+}
+
+TEST_F(NodeTest, SnapshotsReleaseWalAndRestoreLostState) {
+  snapshot_count_ = 20;
+  StartNode();
+  for (int i = 0; i < 120; ++i) {
+    ASSERT_TRUE(ProposeAndWait("1").status.ok());
+  }
+  ASSERT_TRUE(RunUntil([&] { return node_->snapshot_index() >= 100; }));
+  EXPECT_LE(CountFiles("snap", ".snap"), 2u);
+  EXPECT_GE(CountFiles("snap", ".snap"), 1u);
+  StopNode();
+
+  // The state machine's own file is lost: it is rebuilt from the newest
+  // snapshot, then the WAL tail is replayed on top.
+  fs::remove(dir_ / "counter");
+  StartNode();
+  EXPECT_EQ(ReadAndWait(true).response, "120");
+  EXPECT_EQ(ProposeAndWait("1").response, "121");
+}
+
+TEST_F(NodeTest, RefusesAnotherMembersDataDir) {
+  StartNode();
+  StopNode();
+  NodeOptions o = Options();
+  o.member_id = 42;
+  testing::CounterStateMachine sm((dir_ / "counter").string());
+  auto node = Node::Open(&loop_, o, &sm);
+  ASSERT_FALSE(node.ok());
+  EXPECT_EQ(node.status().code(), base::StatusCode::kFailedPrecondition);
+  EXPECT_NE(node.status().message().find("belongs to member 8e9e05c52164694d"),
+            std::string::npos)
+      << node.status();
+}
+
+TEST_F(NodeTest, StopFailsWaitingRequestsAndRefusesNewOnes) {
+  StartNode();
+  std::optional<Outcome> late;
+  bool stopped = false;
+  node_->Stop([&] { stopped = true; });
+  node_->Propose("1", [&](Outcome o) { late = std::move(o); });
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->status, ErrStopped());
+  ASSERT_TRUE(RunUntil([&] { return stopped; }));
+  node_.reset();
+  uv_run(&loop_, UV_RUN_DEFAULT);
+}
+
+}  // namespace
+}  // namespace server
