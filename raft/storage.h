@@ -87,6 +87,13 @@ class MemoryStorage final : public Storage {
   // Saves the HardState.
   void SetHardState(const raftpb::HardState& hs);
 
+  // Sets the configuration of a fresh storage (the ConfState of the
+  // implicit snapshot at index 0), to bootstrap a new cluster's members
+  // and in tests (etcd's withPeers).
+  void SetInitialConfState(const raftpb::ConfState& cs) {
+    snapshot_.metadata.conf_state = cs;
+  }
+
   // Replaces the contents with the snapshot: the log becomes empty after it.
   // Error: ErrSnapOutOfDate when snap's index is not newer than the current
   // snapshot's.

@@ -78,6 +78,12 @@ class Payload {
   friend bool operator==(const Payload& a, std::string_view b) {
     return a.view() == b;
   }
+  friend bool operator==(const Payload& a, const char* b) {
+    return a.view() == std::string_view(b);
+  }
+  friend bool operator==(const Payload& a, const std::string& b) {
+    return a.view() == std::string_view(b);
+  }
 
  private:
   struct Rep {
