@@ -13,6 +13,10 @@
 #        ONENODE=1     also run etcd's own BenchmarkOneNode once (reference)
 set -euo pipefail
 
+# Everything is in main(), so bash parses the whole script before running
+# it: editing this file during a run cannot change the running one.
+main() {
+
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${BUILD:-$root/build/bench}"
 reps="${REPS:-5}"
@@ -66,7 +70,7 @@ for i in range(1, reps + 1):
             continue
         n = int(m.group(3))
         per = n if m.group(1) == "ReadIndex" else 1
-        suffix = "/read" if per != 1 else "/op"
+        suffix = "/read" if m.group(1) == "ReadIndex" else "/op"
         key = label(m.group(1), m.group(2), n)
         if key not in order:
             order.append(key)
@@ -119,3 +123,6 @@ if [[ "${ONENODE:-0}" == 1 ]]; then
   "$out/etcdraft_pkg.test" -test.run '^$' -test.bench 'BenchmarkOneNode' \
     -test.benchmem 2>/dev/null | grep -E '^BenchmarkOneNode' || true
 fi
+}
+
+main "$@"
