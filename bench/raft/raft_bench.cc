@@ -138,33 +138,47 @@ BENCHMARK(BM_ReadIndex)
     ->Arg(64)
     ->MeasureProcessCPUTime();
 
+// Prints a backtrace for each allocation `run` makes (after a warm-up).
+template <typename Fn>
+int TraceAllocsOf(const char* what, int ops, Fn run) {
+  for (int i = 0; i < kWarmupOps; ++i) {
+    if (!run()) return 1;
+  }
+  std::fprintf(stderr, "=== %s: allocations during %d ops\n", what, ops);
+  const AllocStats before = CurrentAllocStats();
+  SetAllocTracing(true);
+  for (int i = 0; i < ops; ++i) {
+    std::fprintf(stderr, "--- op %d\n", i);
+    if (!run()) return 1;
+  }
+  SetAllocTracing(false);
+  const AllocStats after = CurrentAllocStats();
+  std::fprintf(stderr, "=== %s: %llu allocations, %llu bytes\n", what,
+               static_cast<unsigned long long>(after.allocs - before.allocs),
+               static_cast<unsigned long long>(after.bytes - before.bytes));
+  return 0;
+}
+
 int TraceAllocs(int ops) {
+  const raftpb::Payload shared(std::string(kPayloadSize, 'x'));
   for (int voters : {1, 3}) {
     auto cluster = Cluster::New(voters);
     if (!cluster.ok()) {
       std::fprintf(stderr, "%s\n", cluster.status().ToString().c_str());
       return 1;
     }
-    const raftpb::Payload shared(std::string(kPayloadSize, 'x'));
-    for (int i = 0; i < kWarmupOps; ++i) {
-      if (!(*cluster)->ProposeAndApply(shared).ok()) return 1;
+    const std::string what =
+        "propose, voters=" + std::to_string(voters) + ", shared payload";
+    if (TraceAllocsOf(what.c_str(), ops, [&] {
+          return (*cluster)->ProposeAndApply(shared).ok();
+        }) != 0) {
+      return 1;
     }
-    std::fprintf(stderr, "=== voters=%d: allocations during %d ops\n", voters,
-                 ops);
-    const AllocStats before = CurrentAllocStats();
-    SetAllocTracing(true);
-    for (int i = 0; i < ops; ++i) {
-      std::fprintf(stderr, "--- op %d\n", i);
-      if (!(*cluster)->ProposeAndApply(shared).ok()) return 1;
-    }
-    SetAllocTracing(false);
-    const AllocStats after = CurrentAllocStats();
-    std::fprintf(stderr, "=== voters=%d: %llu allocations, %llu bytes\n",
-                 voters,
-                 static_cast<unsigned long long>(after.allocs - before.allocs),
-                 static_cast<unsigned long long>(after.bytes - before.bytes));
   }
-  return 0;
+  auto cluster = Cluster::New(3);
+  if (!cluster.ok()) return 1;
+  return TraceAllocsOf("ReadIndex, 1 pending", ops,
+                       [&] { return (*cluster)->ReadIndexRound(1).ok(); });
 }
 
 }  // namespace
