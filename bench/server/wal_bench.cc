@@ -61,6 +61,38 @@ void BM_AppendSync(benchmark::State& state) {
 }
 BENCHMARK(BM_AppendSync)->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
 
+// Segment rollover: sync + trim the full segment, create, preallocate
+// (64 MiB), sync and rename the next one, fsync the directory. The storage
+// thread stalls this long once per segment_bytes of log.
+void BM_Cut(benchmark::State& state) {
+  const std::string dir = BenchDir("cut");
+  server::wal::RecordLogOptions o;
+  o.dir = dir;
+  o.segment_bytes = 64ull << 20;
+  auto log = server::wal::RecordLog::Open(
+      o, [](const server::wal::RecordView&) { return base::Status::OK(); });
+  if (!log.ok()) {
+    state.SkipWithError(log.status().ToString().c_str());
+    return;
+  }
+  const std::string payload(128, 'x');
+  uint64_t index = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    if (!(*log)->Append(1, payload).ok() || !(*log)->Sync().ok()) {
+      state.SkipWithError("append");
+    }
+    state.ResumeTiming();
+    if (!(*log)->Cut(++index).ok()) state.SkipWithError("cut");
+    state.PauseTiming();
+    if (!(*log)->ReleaseTo(index).ok()) state.SkipWithError("release");
+    state.ResumeTiming();
+  }
+  log->reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_Cut)->UseRealTime()->Iterations(50);
+
 // Raw fdatasync after overwriting one 4 KiB block of a preallocated file:
 // the floor under any synced append.
 void BM_RawFdatasync(benchmark::State& state) {
