@@ -130,6 +130,7 @@ class Node {
   // Delivers a message from a peer.
   base::Status Step(raftpb::Message m);
 
+  uv_loop_t* loop() const { return loop_; }
   uint64_t member_id() const { return options_.member_id; }
   uint64_t cluster_id() const { return options_.cluster_id; }
   uint64_t leader() const { return lead_; }

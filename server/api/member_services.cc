@@ -1,0 +1,99 @@
+// Maintenance.Status, Cluster.MemberList and the HTTP endpoints /health and
+// /version.
+
+#include "cairnpb/internal.pb.h"
+#include "etcdserverpb/rpc.pb.h"
+#include "server/api/services.h"
+
+namespace server::api {
+namespace {
+
+void FillHeader(const MemberContext* ctx, etcdserverpb::ResponseHeader* h) {
+  h->set_cluster_id(ctx->node->cluster_id());
+  h->set_member_id(ctx->node->member_id());
+  h->set_raft_term(ctx->node->term());
+}
+
+}  // namespace
+
+void RegisterMaintenance(const MemberContext* ctx,
+                         grpc::MethodRegistry* registry) {
+  registry->AddUnary(
+      "/etcdserverpb.Maintenance/Status",
+      [ctx](grpc::CallPtr call, std::string /*request*/) {
+        etcdserverpb::StatusResponse r;
+        FillHeader(ctx, r.mutable_header());
+        r.mutable_header()->set_revision(ctx->store->CurrentRevision());
+        r.set_version(kServerVersion);
+        auto size = ctx->store->DbSize();
+        r.set_dbsize(size.value_or(0));
+        r.set_dbsizeinuse(size.value_or(0));
+        r.set_leader(ctx->node->leader());
+        r.set_raftindex(ctx->node->commit_index());
+        r.set_raftterm(ctx->node->term());
+        r.set_raftappliedindex(ctx->node->applied_index());
+        if (ctx->node->leader() == 0) r.add_errors("etcdserver: no leader");
+        r.set_islearner(false);
+        call->Reply(r.SerializeAsString());
+      });
+}
+
+void RegisterCluster(const MemberContext* ctx, grpc::MethodRegistry* registry) {
+  registry->AddUnary("/etcdserverpb.Cluster/MemberList",
+                     [ctx](grpc::CallPtr call, std::string /*request*/) {
+                       etcdserverpb::MemberListResponse r;
+                       FillHeader(ctx, r.mutable_header());
+                       for (const InitialMemberId& m : ctx->members) {
+                         etcdserverpb::Member* out = r.add_members();
+                         out->set_id(m.id);
+                         out->set_name(m.name);
+                         for (const Url& u : m.peer_urls)
+                           out->add_peerurls(u.ToString());
+                         if (m.id == ctx->node->member_id()) {
+                           for (const std::string& u : ctx->client_urls) {
+                             out->add_clienturls(u);
+                           }
+                         }
+                       }
+                       call->Reply(r.SerializeAsString());
+                     });
+}
+
+void RegisterHttp(const MemberContext* ctx, http::HttpRouter* router) {
+  router->Handle(
+      "/version", [](const http::HttpRequest& req, http::ResponderPtr resp) {
+        if (req.method != "GET") {
+          return resp->Send(405, "text/plain; charset=utf-8",
+                            "Method Not Allowed\n", {{"Allow", "GET"}});
+        }
+        resp->Send(200, "application/json",
+                   std::string("{\"etcdserver\":\"") + kServerVersion +
+                       "\",\"etcdcluster\":\"" + kClusterVersion + "\"}");
+      });
+  // etcd 3.4: healthy when a leader is known and a read through consensus
+  // succeeds within a second.
+  router->Handle("/health", [ctx](const http::HttpRequest& req,
+                                  http::ResponderPtr resp) {
+    if (req.method != "GET") {
+      return resp->Send(405, "text/plain; charset=utf-8",
+                        "Method Not Allowed\n", {{"Allow", "GET"}});
+    }
+    auto unhealthy = [resp] {
+      resp->Send(503, "text/plain; charset=utf-8", "{\"health\":\"false\"}\n");
+    };
+    if (ctx->node->leader() == 0) return unhealthy();
+    cairnpb::InternalRequest request;
+    request.mutable_range()->set_key("health");
+    request.mutable_range()->set_keys_only(true);
+    request.mutable_range()->set_limit(1);
+    ctx->node->Read(
+        request.SerializeAsString(), /*linearizable=*/true,
+        [resp, unhealthy](Outcome o) {
+          if (!o.status.ok()) return unhealthy();
+          resp->Send(200, "text/plain; charset=utf-8", "{\"health\":\"true\"}");
+        },
+        /*timeout_ms=*/1000);
+  });
+}
+
+}  // namespace server::api

@@ -1,0 +1,52 @@
+#pragma once
+
+// The etcd v3 services a single member answers, registered on the gRPC
+// method registry and the HTTP/1.1 router of the client port:
+//
+//   etcdserverpb.KV           Range, Put, DeleteRange, Txn, Compact
+//   etcdserverpb.Maintenance  Status
+//   etcdserverpb.Cluster      MemberList
+//   HTTP                      GET /health, GET /version
+//
+// Writes are proposed through the node and answered once applied; Range is
+// linearizable through ReadIndex unless `serializable` is set. Every
+// response carries the header {cluster_id, member_id, revision, raft_term}.
+// Errors are etcd's status codes and messages.
+//
+// Thread safety: loop thread only.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kvstore/store.h"
+#include "server/config/ids.h"
+#include "server/grpc/registry.h"
+#include "server/http/connection.h"
+#include "server/node/node.h"
+
+namespace server::api {
+
+// What the services need to know about the member.
+struct MemberContext {
+  Node* node = nullptr;
+  kvstore::Store* store = nullptr;
+  std::string name;
+  std::vector<InitialMemberId> members;  // For MemberList.
+  std::vector<std::string> client_urls;  // This member's advertised.
+  uint64_t max_request_bytes = 1572864;
+};
+
+// The server version reported by Status and /version: the etcd API version
+// Cairn implements, so that clients gating features on it behave as with
+// etcd 3.4.
+inline constexpr const char* kServerVersion = "3.4.23";
+inline constexpr const char* kClusterVersion = "3.4.0";
+
+void RegisterKv(const MemberContext* ctx, grpc::MethodRegistry* registry);
+void RegisterMaintenance(const MemberContext* ctx,
+                         grpc::MethodRegistry* registry);
+void RegisterCluster(const MemberContext* ctx, grpc::MethodRegistry* registry);
+void RegisterHttp(const MemberContext* ctx, http::HttpRouter* router);
+
+}  // namespace server::api

@@ -1,0 +1,125 @@
+#include "server/main/member.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.h"
+#include "server/config/ids.h"
+
+namespace server {
+
+Member::Member(uv_loop_t* loop, ServerConfig config)
+    : loop_(loop), config_(std::move(config)) {}
+
+Member::~Member() {
+  node_.reset();
+  state_machine_.reset();
+  store_.reset();
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
+
+base::Result<std::unique_ptr<Member>> Member::Open(
+    uv_loop_t* loop, const ServerConfig& config,
+    std::function<void(const base::Status&)> on_fatal) {
+  std::unique_ptr<Member> m(new Member(loop, config));
+  const std::string dir = config.DataDir();
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return base::Status::Internal("cannot create data dir " + dir + ": " +
+                                  std::strerror(errno));
+  }
+  if (mkdir((dir + "/member").c_str(), 0700) != 0 && errno != EEXIST) {
+    return base::Status::Internal("cannot create " + dir +
+                                  "/member: " + std::strerror(errno));
+  }
+  std::string lock_path = dir + "/cairn.lock";
+  m->lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (m->lock_fd_ < 0 || flock(m->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return base::Status::FailedPrecondition("data dir " + dir +
+                                            " is in use by another process (" +
+                                            lock_path + " is locked)");
+  }
+
+  kvstore::Options kv;
+  kv.max_txn_ops = static_cast<int>(config.max_txn_ops);
+  // etcd: minimum lease TTL is ceil(1.5 * election timeout).
+  kv.min_lease_ttl =
+      static_cast<int64_t>((3 * config.election_timeout_ms + 1999) / 2000);
+  CAIRN_ASSIGN_OR_RETURN(m->store_,
+                         kvstore::Store::Open(dir + "/member/kv.db", kv));
+  m->state_machine_ = std::make_unique<KvStateMachine>(m->store_.get());
+
+  std::vector<InitialMemberId> members = InitialMemberIds(config);
+  std::vector<uint64_t> ids;
+  uint64_t self = 0;
+  for (const InitialMemberId& im : members) {
+    ids.push_back(im.id);
+    if (im.name == config.name) self = im.id;
+  }
+  NodeOptions no;
+  no.member_id = self;
+  no.cluster_id = ComputeClusterId(ids);
+  no.initial_voters = ids;
+  no.data_dir = dir;
+  no.tick_ms = config.heartbeat_interval_ms;
+  no.election_ticks = config.ElectionTicks();
+  no.snapshot_count = config.snapshot_count;
+  no.request_timeout_ms = 5000 + 2 * config.election_timeout_ms;
+  no.on_fatal = std::move(on_fatal);
+  CAIRN_ASSIGN_OR_RETURN(
+      m->node_, Node::Open(loop, std::move(no), m->state_machine_.get()));
+
+  m->context_.node = m->node_.get();
+  m->context_.store = m->store_.get();
+  m->context_.name = config.name;
+  m->context_.members = members;
+  for (const Url& u : config.advertise_client_urls) {
+    m->context_.client_urls.push_back(u.ToString());
+  }
+  m->context_.max_request_bytes = config.max_request_bytes;
+  api::RegisterKv(&m->context_, &m->methods_);
+  api::RegisterMaintenance(&m->context_, &m->methods_);
+  api::RegisterCluster(&m->context_, &m->methods_);
+  api::RegisterHttp(&m->context_, &m->routes_);
+  return m;
+}
+
+base::Status Member::Start() {
+  CAIRN_RETURN_IF_ERROR(node_->Start());
+  http::ClientPortOptions options;
+  // As etcd: gRPC accepts max-request-bytes plus room for the envelope; the
+  // KV service then refuses requests over max-request-bytes with etcd's
+  // message.
+  options.grpc.max_recv_message_bytes = config_.max_request_bytes + 512 * 1024;
+  for (const Url& u : config_.listen_client_urls) {
+    auto port =
+        std::make_unique<http::ClientPort>(loop_, &methods_, &routes_, options);
+    std::string host = u.host == "localhost" ? "127.0.0.1" : u.host;
+    CAIRN_RETURN_IF_ERROR(port->Listen(host, u.port));
+    CAIRN_LOG(kInfo, "member", "serving client requests on %s",
+              u.ToString().c_str());
+    ports_.push_back(std::move(port));
+  }
+  CAIRN_LOG(kInfo, "member", "%s (%s) of cluster %s started",
+            config_.name.c_str(), FormatId(node_->member_id()).c_str(),
+            FormatId(node_->cluster_id()).c_str());
+  return base::Status::OK();
+}
+
+void Member::Shutdown(std::function<void()> done) {
+  auto finish = std::make_shared<std::function<void()>>(std::move(done));
+  ports_open_ = ports_.size();
+  auto stop_node = [this, finish] { node_->Stop([finish] { (*finish)(); }); };
+  if (ports_.empty()) return stop_node();
+  for (auto& port : ports_) {
+    port->Shutdown(5000, [this, stop_node] {
+      if (--ports_open_ == 0) stop_node();
+    });
+  }
+}
+
+}  // namespace server

@@ -1,0 +1,68 @@
+#pragma once
+
+// Member: one cairn process's parts wired together on one libuv loop: the
+// kvstore database, the raft node (WAL, snapshots), the etcd services and
+// the client port.
+//
+//   <data-dir>/cairn.lock      held (flock) while the member runs
+//   <data-dir>/member/wal/     raft log (server/wal)
+//   <data-dir>/member/snap/    snapshot files (server/snap)
+//   <data-dir>/member/kv.db    the key-value state (kvstore, SQLite)
+//
+// Thread safety: loop thread only.
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+
+#include "base/result.h"
+#include "kvstore/store.h"
+#include "server/api/services.h"
+#include "server/config/config.h"
+#include "server/grpc/registry.h"
+#include "server/http/client_port.h"
+#include "server/http/connection.h"
+#include "server/node/node.h"
+#include "server/state_machine/kv_state_machine.h"
+
+namespace server {
+
+class Member {
+ public:
+  // Opens the data dir (refusing one that another process holds), recovers
+  // the store and the node. `on_fatal` runs if the WAL or the store fails
+  // while serving.
+  static base::Result<std::unique_ptr<Member>> Open(
+      uv_loop_t* loop, const ServerConfig& config,
+      std::function<void(const base::Status&)> on_fatal);
+  ~Member();
+  Member(const Member&) = delete;
+  Member& operator=(const Member&) = delete;
+
+  // Starts the node and listens on every --listen-client-urls address.
+  base::Status Start();
+
+  // Graceful stop: stop accepting, let in-flight requests finish (up to a
+  // grace period), flush the node, close every handle; then `done`.
+  void Shutdown(std::function<void()> done);
+
+  Node& node() { return *node_; }
+
+ private:
+  Member(uv_loop_t* loop, ServerConfig config);
+
+  uv_loop_t* const loop_;
+  const ServerConfig config_;
+  int lock_fd_ = -1;
+  std::unique_ptr<kvstore::Store> store_;
+  std::unique_ptr<KvStateMachine> state_machine_;
+  std::unique_ptr<Node> node_;
+  api::MemberContext context_;
+  grpc::MethodRegistry methods_;
+  http::HttpRouter routes_;
+  std::vector<std::unique_ptr<http::ClientPort>> ports_;
+  size_t ports_open_ = 0;
+};
+
+}  // namespace server
