@@ -39,11 +39,16 @@ bool KeyRange::empty() const {
   return end <= key;
 }
 
-void KeyIndex::Put(std::string_view key, Revision rev, int64_t create_revision,
-                   int64_t version, int64_t lease) {
-  auto it = map_.find(key);
-  if (it == map_.end()) it = map_.emplace(std::string(key), KeyHistory{}).first;
-  KeyHistory& h = it->second;
+KeyHistory& KeyIndex::Mutable(std::string_view key) {
+  auto it = map_.lower_bound(key);
+  if (it == map_.end() || it->first != key) {
+    it = map_.emplace_hint(it, std::string(key), KeyHistory{});
+  }
+  return it->second;
+}
+
+void KeyIndex::RecordPut(KeyHistory& h, Revision rev, int64_t create_revision,
+                         int64_t version, int64_t lease) {
   CAIRN_DCHECK(h.changes.empty() || h.changes.back().rev < rev);
   h.changes.push_back(Change{rev, false});
   h.create_revision = create_revision;
@@ -51,15 +56,21 @@ void KeyIndex::Put(std::string_view key, Revision rev, int64_t create_revision,
   h.lease = lease;
 }
 
-void KeyIndex::Tombstone(std::string_view key, Revision rev) {
-  auto it = map_.find(key);
-  if (it == map_.end()) it = map_.emplace(std::string(key), KeyHistory{}).first;
-  KeyHistory& h = it->second;
+void KeyIndex::RecordTombstone(KeyHistory& h, Revision rev) {
   CAIRN_DCHECK(h.changes.empty() || h.changes.back().rev < rev);
   h.changes.push_back(Change{rev, true});
   h.create_revision = 0;
   h.version = 0;
   h.lease = 0;
+}
+
+void KeyIndex::Put(std::string_view key, Revision rev, int64_t create_revision,
+                   int64_t version, int64_t lease) {
+  RecordPut(Mutable(key), rev, create_revision, version, lease);
+}
+
+void KeyIndex::Tombstone(std::string_view key, Revision rev) {
+  RecordTombstone(Mutable(key), rev);
 }
 
 const KeyHistory* KeyIndex::Find(std::string_view key) const {

@@ -72,6 +72,14 @@ class KeyIndex {
 
   // The history of `key`, or nullptr.
   const KeyHistory* Find(std::string_view key) const;
+  // The history of `key` for recording a change, created if absent (one
+  // lookup for a read-modify-write). A created history has no changes: the
+  // caller must record one with RecordPut() or RecordTombstone() before any
+  // other call.
+  KeyHistory& Mutable(std::string_view key);
+  static void RecordPut(KeyHistory& h, Revision rev, int64_t create_revision,
+                        int64_t version, int64_t lease);
+  static void RecordTombstone(KeyHistory& h, Revision rev);
 
   // Calls fn(key, history) for each key in `range` with any history, in
   // ascending key order (descending when `reverse`), until fn returns false.

@@ -62,19 +62,19 @@ base::Status Store::DoPut(const etcdserverpb::PutRequest& r,
 base::Status Store::PutLocked(const etcdserverpb::PutRequest& r,
                               etcdserverpb::PutResponse* resp) {
   const kvstore::Revision rev{rev_ + 1, write_sub_++};
-  const KeyHistory* h = index_.Find(r.key());
-  const bool live = h != nullptr && h->live();
+  KeyHistory& h = index_.Mutable(r.key());  // one lookup for the whole put
+  const bool live = !h.changes.empty() && h.live();
   CAIRN_CHECK(live || !(r.ignore_value() || r.ignore_lease()),
               "kvstore: ignore_* put of a missing key passed its check");
   std::optional<kvstore::Revision> prev_rev;
-  if (live) prev_rev = h->changes.back().rev;
+  if (live) prev_rev = h.changes.back().rev;
 
   Row row;
   row.rev = rev;
   row.key = r.key();
-  row.create_revision = live ? h->create_revision : rev.main;
-  row.version = live ? h->version + 1 : 1;
-  row.lease = r.ignore_lease() ? h->lease : r.lease();
+  row.create_revision = live ? h.create_revision : rev.main;
+  row.version = live ? h.version + 1 : 1;
+  row.lease = r.ignore_lease() ? h.lease : r.lease();
   if (r.ignore_value() || (r.prev_kv() && live)) {
     CAIRN_ASSIGN_OR_RETURN(mvccpb::KeyValue prev, ReadKv(*prev_rev, true));
     if (r.ignore_value()) row.value = prev.value();
@@ -83,20 +83,22 @@ base::Status Store::PutLocked(const etcdserverpb::PutRequest& r,
   if (!r.ignore_value()) row.value = r.value();
   CAIRN_RETURN_IF_ERROR(Io(backend_->InsertKv(row)));
 
-  mvccpb::Event ev;
-  ev.set_type(mvccpb::Event::PUT);
-  mvccpb::KeyValue* kv = ev.mutable_kv();
-  kv->set_key(row.key);
-  kv->set_create_revision(row.create_revision);
-  kv->set_mod_revision(rev.main);
-  kv->set_version(row.version);
-  kv->set_value(row.value);
-  kv->set_lease(row.lease);
-  CAIRN_RETURN_IF_ERROR(AddEvent(std::move(ev), prev_rev));
+  if (listener_) {
+    mvccpb::Event ev;
+    ev.set_type(mvccpb::Event::PUT);
+    mvccpb::KeyValue* kv = ev.mutable_kv();
+    kv->set_key(row.key);
+    kv->set_create_revision(row.create_revision);
+    kv->set_mod_revision(rev.main);
+    kv->set_version(row.version);
+    kv->set_value(row.value);
+    kv->set_lease(row.lease);
+    CAIRN_RETURN_IF_ERROR(AddEvent(std::move(ev), prev_rev));
+  }
 
-  if (live) lessor_.Detach(h->lease, row.key);
+  if (live) lessor_.Detach(h.lease, row.key);
   lessor_.Attach(row.lease, row.key);
-  index_.Put(row.key, rev, row.create_revision, row.version, row.lease);
+  KeyIndex::RecordPut(h, rev, row.create_revision, row.version, row.lease);
   resp->mutable_header()->set_revision(rev.main);
   return {};
 }
@@ -114,11 +116,13 @@ base::Status Store::DeleteKey(const std::string& key, const KeyHistory& h,
   row.key = key;  // tombstone: version 0, no value, no lease
   CAIRN_RETURN_IF_ERROR(Io(backend_->InsertKv(row)));
 
-  mvccpb::Event ev;
-  ev.set_type(mvccpb::Event::DELETE);
-  ev.mutable_kv()->set_key(key);
-  ev.mutable_kv()->set_mod_revision(rev.main);
-  CAIRN_RETURN_IF_ERROR(AddEvent(std::move(ev), prev_rev));
+  if (listener_) {
+    mvccpb::Event ev;
+    ev.set_type(mvccpb::Event::DELETE);
+    ev.mutable_kv()->set_key(key);
+    ev.mutable_kv()->set_mod_revision(rev.main);
+    CAIRN_RETURN_IF_ERROR(AddEvent(std::move(ev), prev_rev));
+  }
 
   lessor_.Detach(h.lease, key);
   index_.Tombstone(key, rev);
