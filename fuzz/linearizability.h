@@ -24,8 +24,11 @@
 // may place it anywhere after its call, and placing it last is the same as
 // "never". A Get of unknown outcome tells nothing and is ignored.
 //
-// Search order: the verdict does not depend on it, the time does. Operations
-// may carry hints (see Operation::hint).
+// Hints: operations may carry where the system says they took effect
+// (Operation::hint). If the hint order is itself a linearization (it
+// respects real time and is a legal sequential run), that witness is
+// checked in O(n log n) and no search is needed; otherwise hints only order
+// the search. The verdict never depends on hints, only the time it takes.
 //
 // Time is any int64 (the simulator uses its step counter). Operation a
 // precedes b in real time iff a.ret < b.call; equal times are concurrent.

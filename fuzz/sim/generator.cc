@@ -2,6 +2,20 @@
 
 namespace fuzz::sim {
 
+std::string Profile::ToString() const {
+  return "faults " + std::to_string(fault_permille) + "/1000 (crash " +
+         std::to_string(crash_weight) + ", partition " +
+         std::to_string(partition_weight) + ", snapshot " +
+         std::to_string(snapshot_weight) + ", transfer " +
+         std::to_string(transfer_weight) + ", campaign " +
+         std::to_string(campaign_weight) + "), puts " +
+         std::to_string(propose_permille) + "/1000, reads " +
+         std::to_string(read_permille) + "/1000, partitions " +
+         std::to_string(partition_min) + "-" + std::to_string(partition_max) +
+         " events, crashes " + std::to_string(crash_min) + "-" +
+         std::to_string(crash_max) + " events";
+}
+
 Generator::Generator(const SimOptions& options)
     : options_(options), rng_(options.seed ^ 0x5ca1ab1eULL) {
   for (int i = 0; i < options_.nodes; ++i) {
@@ -10,6 +24,27 @@ Generator::Generator(const SimOptions& options)
         options_.faults.tick_skew ? 2 + static_cast<int>(rng_.Uniform(4)) : 1;
     tick_weight_sum_ += tick_weight_[i];
   }
+  const Faults& f = options_.faults;
+  auto weight = [this](bool enabled) {
+    static constexpr int kLevels[] = {0, 1, 1, 3};
+    return enabled ? kLevels[rng_.Uniform(4)] : 0;
+  };
+  Profile& p = profile_;
+  static constexpr int kFaultRates[] = {5, 20, 20, 50};
+  p.fault_permille = kFaultRates[rng_.Uniform(4)];
+  p.crash_weight = weight(f.crashes);
+  p.partition_weight = 2 * weight(f.partitions);
+  p.snapshot_weight = weight(f.snapshots);
+  p.transfer_weight = weight(f.transfers);
+  p.campaign_weight = weight(true);
+  static constexpr int kProposeRates[] = {20, 50, 100};
+  static constexpr int kReadRates[] = {10, 30, 80};
+  p.propose_permille = kProposeRates[rng_.Uniform(3)];
+  p.read_permille = kReadRates[rng_.Uniform(3)];
+  p.partition_min = Between(50, 400);
+  p.partition_max = p.partition_min + Between(100, 2500);
+  p.crash_min = Between(1, 50);
+  p.crash_max = p.crash_min + Between(10, 800);
 }
 
 uint8_t Generator::PickNode(const ClusterView& view, bool alive_only) {
@@ -55,93 +90,99 @@ Event Generator::PartitionEvent(const ClusterView& view) {
     e.kind = EventKind::kPartitionBridge;
     e.a = PickNode(view, false);
   }
-  partitioned_ = true;
+  heal_at_ = now_ + (flapping_left_ > 0 ? Between(10, 60)
+                                        : Between(profile_.partition_min,
+                                                  profile_.partition_max));
   return e;
 }
 
 Event Generator::Fault(const ClusterView& view) {
-  const Faults& f = options_.faults;
-  for (;;) {
-    switch (rng_.Uniform(6)) {
-      case 0:
-        if (!f.crashes) break;
-        for (int i = 0; i < view.nodes; ++i) {
-          // Restart crashed nodes more often than crashing live ones.
-          if (!view.alive[i] && rng_.Percent(60)) {
-            return {EventKind::kRestart, static_cast<uint8_t>(i)};
-          }
-        }
-        return {EventKind::kCrash, view.leader >= 0 && rng_.OneIn(3)
-                                       ? static_cast<uint8_t>(view.leader)
-                                       : PickNode(view, true)};
-      case 1:
-      case 2:
-        if (!f.partitions) break;
-        if (partitioned_ && rng_.Percent(50)) {
-          partitioned_ = false;
-          return {EventKind::kHeal};
-        }
-        if (rng_.OneIn(4)) {
-          flapping_left_ = 4 + static_cast<int>(rng_.Uniform(8));
-          flap_countdown_ = 1;
-        }
-        return PartitionEvent(view);
-      case 3:
-        if (!f.snapshots) break;
-        return {EventKind::kSnapshot, PickNode(view, true),
-                static_cast<uint8_t>(rng_.Uniform(8))};
-      case 4:
-        if (!f.transfers) break;
-        return {EventKind::kTransferLeader,
-                view.leader >= 0 ? static_cast<uint8_t>(view.leader)
-                                 : PickNode(view, true),
-                PickNode(view, false)};
-      default:
-        return {EventKind::kCampaign, PickNode(view, true)};
-    }
+  const Profile& p = profile_;
+  const int total = p.crash_weight + p.partition_weight + p.snapshot_weight +
+                    p.transfer_weight + p.campaign_weight;
+  if (total == 0) return {EventKind::kTick, TickNode()};
+  int k = static_cast<int>(rng_.Uniform(static_cast<uint64_t>(total)));
+  if ((k -= p.crash_weight) < 0) {
+    const uint8_t n = view.leader >= 0 && rng_.OneIn(2)
+                          ? static_cast<uint8_t>(view.leader)
+                          : PickNode(view, true);
+    if (!view.alive[n]) return {EventKind::kTick, TickNode()};
+    restart_at_[n] = now_ + Between(p.crash_min, p.crash_max);
+    return {EventKind::kCrash, n};
   }
-}
-
-Event Generator::Next(const ClusterView& view) {
-  const Faults& f = options_.faults;
-  if (flapping_left_ > 0 && --flap_countdown_ <= 0) {
-    --flapping_left_;
-    flap_countdown_ = 10 + static_cast<int>(rng_.Uniform(40));
-    if (partitioned_) {
-      partitioned_ = false;
-      return {EventKind::kHeal};
+  if ((k -= p.partition_weight) < 0) {
+    if (heal_at_ == 0 && cut_at_ == 0 && rng_.OneIn(4)) {
+      flapping_left_ = Between(4, 12);
     }
     return PartitionEvent(view);
   }
-  const uint64_t r = rng_.Uniform(1000);
-  if (view.in_flight > 0 && r < 520) {
+  if ((k -= p.snapshot_weight) < 0) {
+    return {EventKind::kSnapshot, PickNode(view, true),
+            static_cast<uint8_t>(rng_.Uniform(8))};
+  }
+  if ((k -= p.transfer_weight) < 0) {
+    return {EventKind::kTransferLeader,
+            view.leader >= 0 ? static_cast<uint8_t>(view.leader)
+                             : PickNode(view, true),
+            PickNode(view, false)};
+  }
+  return {EventKind::kCampaign, PickNode(view, true)};
+}
+
+Event Generator::Next(const ClusterView& view) {
+  ++now_;
+  // Scheduled ends of faults first.
+  for (int i = 0; i < view.nodes; ++i) {
+    if (restart_at_[i] != 0 && now_ >= restart_at_[i]) {
+      restart_at_[i] = 0;
+      if (!view.alive[i]) return {EventKind::kRestart, static_cast<uint8_t>(i)};
+    }
+  }
+  if (heal_at_ != 0 && now_ >= heal_at_) {
+    heal_at_ = 0;
+    if (flapping_left_ > 0 && --flapping_left_ > 0) {
+      cut_at_ = now_ + Between(10, 60);  // Healed briefly, then cut again.
+    }
+    return {EventKind::kHeal};
+  }
+  if (cut_at_ != 0 && now_ >= cut_at_) {
+    cut_at_ = 0;
+    return PartitionEvent(view);
+  }
+  const Faults& f = options_.faults;
+  const int r = static_cast<int>(rng_.Uniform(1000));
+  int acc = profile_.fault_permille;
+  if (r < acc) return Fault(view);
+  if (r < (acc += profile_.propose_permille)) {
+    return {EventKind::kPropose, PickNode(view, true),
+            static_cast<uint8_t>(rng_.Uniform(3))};
+  }
+  if (r < (acc += profile_.read_permille)) {
+    return {EventKind::kRead, PickNode(view, true),
+            static_cast<uint8_t>(rng_.Uniform(3))};
+  }
+  // The rest: about 60% deliveries, 25% Ready handling, 15% ticks.
+  const uint64_t s = rng_.Uniform(100);
+  if (view.in_flight > 0 && s < 60) {
     // Mostly FIFO; sometimes reorder, lose or duplicate.
     uint8_t k = 0;
     if (f.reorder && rng_.Percent(25)) {
       k = static_cast<uint8_t>(
           rng_.Uniform(view.in_flight < 256 ? view.in_flight : 256));
     }
-    if (f.loss && r < 15) return {EventKind::kDrop, 0, 0, k};
-    if (f.duplication && r < 30) return {EventKind::kDuplicate, 0, 0, k};
+    const uint64_t t = rng_.Uniform(100);
+    if (f.loss && t < 3) return {EventKind::kDrop, 0, 0, k};
+    if (f.duplication && t < 6) return {EventKind::kDuplicate, 0, 0, k};
     return {EventKind::kDeliver, 0, 0, k};
   }
-  if (r < 750) {
+  if (s < 85) {
     for (int tries = 0; tries < 3; ++tries) {
       uint8_t n = PickNode(view, true);
       if (view.has_ready[n]) return {EventKind::kReady, n};
     }
     return {EventKind::kReady, PickNode(view, true)};
   }
-  if (r < 900) return {EventKind::kTick, TickNode()};
-  if (r < 950) {
-    return {EventKind::kPropose, PickNode(view, true),
-            static_cast<uint8_t>(rng_.Uniform(3))};
-  }
-  if (r < 980) {
-    return {EventKind::kRead, PickNode(view, true),
-            static_cast<uint8_t>(rng_.Uniform(3))};
-  }
-  return Fault(view);
+  return {EventKind::kTick, TickNode()};
 }
 
 }  // namespace fuzz::sim

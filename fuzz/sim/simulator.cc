@@ -41,6 +41,10 @@ RunResult RunSimulation(const SimOptions& options, const Schedule* replay) {
   RunResult result;
   Cluster cluster(options);
   Generator gen(options);
+  if (options.trace != nullptr && replay == nullptr) {
+    *options.trace << "# " << FormatOptions(options)
+                   << "\n# profile: " << gen.profile().ToString() << "\n";
+  }
   const size_t steps =
       replay != nullptr ? replay->size() : static_cast<size_t>(options.steps);
   result.schedule.reserve(steps);
