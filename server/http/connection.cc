@@ -76,6 +76,10 @@ const HttpHandler* HttpRouter::Find(std::string_view path) const {
 
 // --- HttpResponder ----------------------------------------------------------
 
+HttpResponder::~HttpResponder() {
+  if (conn_ != nullptr && !done_) conn_->ResponderDropped(this);
+}
+
 void HttpResponder::Send(int status, std::string_view content_type,
                          std::string_view body, const Headers& extra) {
   if (conn_ == nullptr || started_) return;
@@ -124,7 +128,22 @@ Http1Connection::Http1Connection(
       on_closed_(std::move(on_closed)) {}
 
 Http1Connection::~Http1Connection() {
-  if (current_) current_->conn_ = nullptr;
+  if (current_ != nullptr) current_->conn_ = nullptr;
+}
+
+void Http1Connection::ResponderDropped(HttpResponder* r) {
+  if (r != current_) return;
+  if (!r->started_) {
+    CAIRN_LOG(kWarn, "http", "%s: handler dropped a request unanswered",
+              stream_->peer_address().c_str());
+    keep_alive_ = false;
+    r->Send(500, "text/plain; charset=utf-8",
+            "500 Internal Server Error: no response\n");
+    return;
+  }
+  // A chunked response cut short: only closing tells the client.
+  ResponseDone();
+  stream_->Close();
 }
 
 void Http1Connection::Start(std::string_view initial) {
@@ -154,8 +173,8 @@ void Http1Connection::OnClosed(const base::Status& reason) {
     CAIRN_LOG(kDebug, "http", "%s: connection closed: %s",
               stream_->peer_address().c_str(), reason.ToString().c_str());
   }
-  if (current_) current_->conn_ = nullptr;
-  current_.reset();
+  if (current_ != nullptr) current_->conn_ = nullptr;
+  current_ = nullptr;
   auto cb = on_closed_;
   if (cb) cb(this);  // Last: may destroy this.
 }
@@ -183,6 +202,9 @@ void Http1Connection::ProcessLoop() {
       return;
     }
     if (!complete) {
+      if (parser_.TakeContinue()) {
+        stream_->Write("HTTP/1.1 100 Continue\r\n\r\n");
+      }
       if (eof_) {
         stream_->Shutdown();
       } else {
@@ -192,11 +214,11 @@ void Http1Connection::ProcessLoop() {
     }
     keep_alive_ = req.KeepAlive();
     head_request_ = req.method == "HEAD";
-    current_ = std::make_shared<HttpResponder>(this);
+    auto responder = std::make_shared<HttpResponder>(this);
+    current_ = responder.get();
     // Pipelined requests wait in the kernel until this one is answered.
     stream_->PauseReading();
     const HttpHandler* handler = router_->Find(req.path);
-    ResponderPtr responder = current_;
     if (handler == nullptr) {
       responder->Send(404, "text/plain; charset=utf-8", "404 page not found\n");
     } else {
@@ -228,8 +250,8 @@ void Http1Connection::WriteHead(int status, std::string_view content_type,
 }
 
 void Http1Connection::ResponseDone() {
-  if (current_) current_->conn_ = nullptr;
-  current_.reset();
+  if (current_ != nullptr) current_->conn_ = nullptr;
+  current_ = nullptr;
   if (!keep_alive_ || shutting_down_) {
     stream_->Shutdown();
     return;
@@ -241,8 +263,8 @@ void Http1Connection::ResponseDone() {
 void Http1Connection::FailRequest(const base::Status& error) {
   int status = HttpStatusForParseError(error);
   keep_alive_ = false;
-  current_ = std::make_shared<HttpResponder>(this);
-  ResponderPtr r = current_;
+  auto r = std::make_shared<HttpResponder>(this);
+  current_ = r.get();
   r->Send(status, "text/plain; charset=utf-8",
           std::to_string(status) + " " + std::string(ReasonPhrase(status)) +
               ": " + error.message() + "\n");

@@ -23,7 +23,8 @@
 //
 // A handler may keep the ResponderPtr and answer later from any loop
 // callback; once the connection is gone, the responder's calls do nothing
-// (closed() says so).
+// (closed() says so). The handler's references are the only ones: if the
+// last goes away unanswered, the client gets a 500.
 
 #include <uv.h>
 
@@ -47,6 +48,10 @@ class HttpResponder {
   using Headers = std::vector<std::pair<std::string, std::string>>;
 
   explicit HttpResponder(Http1Connection* conn) : conn_(conn) {}
+  // Dropping the last reference without answering answers 500 (or, for a
+  // chunked response already started, closes the connection), so a
+  // forgetful handler cannot wedge the connection.
+  ~HttpResponder();
   HttpResponder(const HttpResponder&) = delete;
   HttpResponder& operator=(const HttpResponder&) = delete;
 
@@ -125,13 +130,16 @@ class Http1Connection final : public net::ByteStream::Delegate {
                  const HttpResponder::Headers& extra, bool chunked,
                  size_t content_length);
   void ResponseDone();
+  void ResponderDropped(HttpResponder* r);
   void FailRequest(const base::Status& error);
 
   std::unique_ptr<net::ByteStream> stream_;
   const HttpRouter* router_;
   RequestParser parser_;
   std::function<void(Http1Connection*)> on_closed_;
-  ResponderPtr current_;       // The response in progress, if any.
+  // The response in progress, if any. Not owned: handlers own responders,
+  // and a responder clears this (ResponseDone) when it ends or is dropped.
+  HttpResponder* current_ = nullptr;
   bool keep_alive_ = true;     // Of the request in progress.
   bool head_request_ = false;  // HEAD: headers only.
   bool eof_ = false;

@@ -139,7 +139,16 @@ base::Status RequestParser::Next(HttpRequest* out, bool* complete) {
     }
   }
   size_t total = end + 4 + body_len;
-  if (buf_.size() < total) return base::Status();
+  if (buf_.size() < total) {
+    auto expect = req.Header("expect");
+    if (expect.has_value() && Lower(*expect) == "100-continue" &&
+        !continue_sent_) {
+      continue_due_ = true;
+      continue_sent_ = true;
+    }
+    return base::Status();
+  }
+  continue_sent_ = false;
   req.body = buf_.substr(end + 4, body_len);
   buf_.erase(0, total);
   *out = std::move(req);

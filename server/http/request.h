@@ -60,9 +60,21 @@ class RequestParser {
 
   size_t buffered() const { return buf_.size(); }
 
+  // True once per request whose headers asked "Expect: 100-continue" and
+  // whose body has not fully arrived: the connection should now send
+  // "HTTP/1.1 100 Continue" (curl waits a second for it before a large
+  // POST body).
+  bool TakeContinue() {
+    bool due = continue_due_;
+    continue_due_ = false;
+    return due;
+  }
+
  private:
   ParserLimits limits_;
   std::string buf_;
+  bool continue_due_ = false;
+  bool continue_sent_ = false;  // For the request being received.
 };
 
 }  // namespace server::http

@@ -41,6 +41,8 @@ struct TestServer::State {
   // clients from its "beforeSleep".
   net::UvHandle<uv_prepare_t> before_sleep;
   std::vector<std::pair<grpc::CallPtr, std::string>> answer_before_sleep;
+  std::vector<std::pair<http::ResponderPtr, std::string>>
+      answer_http_before_sleep;
   std::promise<uint16_t> ready;
 };
 
@@ -183,6 +185,12 @@ void TestServer::Run(grpc::SessionOptions options) {
                     [](const http::HttpRequest& req, http::ResponderPtr r) {
                       r->Send(200, "text/plain", req.body);
                     });
+  st->routes.Handle(
+      "/async", [st](const http::HttpRequest& req, http::ResponderPtr r) {
+        st->answer_http_before_sleep.emplace_back(std::move(r), req.body);
+      });
+  st->routes.Handle("/drop",
+                    [](const http::HttpRequest&, http::ResponderPtr) {});
   st->routes.Handle("/chunks",
                     [](const http::HttpRequest&, http::ResponderPtr r) {
                       r->StartChunked(200, "application/json");
@@ -204,6 +212,7 @@ void TestServer::Run(grpc::SessionOptions options) {
                   s->stop_async.Close();
                   s->before_sleep.Close();
                   s->answer_before_sleep.clear();
+                  s->answer_http_before_sleep.clear();
                   for (auto* p : s->pending) delete p;
                   s->pending.clear();
                 });
@@ -216,8 +225,15 @@ void TestServer::Run(grpc::SessionOptions options) {
   st->before_sleep->data = st;
   uv_prepare_start(st->before_sleep.get(), [](uv_prepare_t* p) {
     auto* s = static_cast<State*>(p->data);
-    for (auto& [call, req] : s->answer_before_sleep) call->Reply(req);
-    s->answer_before_sleep.clear();
+    // Swap first: answering may run handlers that queue more (pipelining).
+    std::vector<std::pair<grpc::CallPtr, std::string>> calls;
+    calls.swap(s->answer_before_sleep);
+    for (auto& [call, req] : calls) call->Reply(req);
+    std::vector<std::pair<http::ResponderPtr, std::string>> responders;
+    responders.swap(s->answer_http_before_sleep);
+    for (auto& [r, body] : responders) {
+      r->Send(200, "text/plain", "async:" + body);
+    }
   });
 
   st->ready.set_value(st->port->port());

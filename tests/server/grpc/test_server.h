@@ -21,6 +21,10 @@
 //   Bidi          echoes each message; finishes OK when the client
 //                 half-closes.
 // and /etcdserverpb.KV/Range, answering an empty RangeResponse.
+//
+// HTTP/1.1: /health, /version, /echo (the body), /chunks (a chunked reply),
+// /async (answers "async:<body>" from a uv_prepare_t callback), /drop
+// (drops the responder unanswered).
 
 #include <uv.h>
 

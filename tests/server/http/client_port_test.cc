@@ -55,6 +55,38 @@ TEST_F(ClientPortTest, CurlHealthAndVersion) {
   EXPECT_EQ(RunCurl("-w '%{http_code}' -o /dev/null " + base + "/nope"), "404");
   EXPECT_EQ(RunCurl("-d 'posted body' " + base + "/echo"), "posted body");
   EXPECT_EQ(RunCurl(base + "/chunks"), "{\"result\":1}\n{\"result\":2}\n");
+  // A handler that drops its responder unanswered: 500, not a hang.
+  EXPECT_EQ(RunCurl("-w '%{http_code}' -o /dev/null " + base + "/drop"), "500");
+}
+
+TEST_F(ClientPortTest, AsynchronousAnswerAndExpectContinue) {
+  std::string base = "http://127.0.0.1:" + std::to_string(server_.port());
+  EXPECT_EQ(RunCurl("-d later " + base + "/async"), "async:later");
+  // Pipelined behind an asynchronous answer, in order.
+  bool closed = false;
+  std::string got =
+      Exchange(server_.port(),
+               "POST /async HTTP/1.1\r\nContent-Length: 1\r\n\r\nA"
+               "GET /health HTTP/1.1\r\nConnection: close\r\n\r\n",
+               &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(got.find("async:A"), got.find("health")) << got;
+  // Expect: 100-continue gets its interim response before the body.
+  int fd = ConnectLoopback(server_.port());
+  std::string head =
+      "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\n"
+      "Content-Length: 4\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::write(fd, head.data(), head.size()),
+            static_cast<ssize_t>(head.size()));
+  char buf[64] = {0};
+  ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)),
+            "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_EQ(::write(fd, "body", 4), 4);
+  got = ReadUntilClosed(fd, 2000, &closed);
+  ::close(fd);
+  EXPECT_NE(got.find("\r\n\r\nbody"), std::string::npos) << got;
 }
 
 TEST_F(ClientPortTest, KeepAliveAndPipelining) {
