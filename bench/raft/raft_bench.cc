@@ -11,11 +11,14 @@
 //   fresh:  each op first copies the bytes into a new buffer, as a server
 //           does when it encodes a request (one allocation in both).
 //
-// Extra flag (before the Google Benchmark flags):
-//   --trace_allocs=N  instead of benchmarking, warm up a 3-voter cluster,
-//                     then print a backtrace for every heap allocation made
-//                     during N shared-payload ops (stderr). Pipe through
-//                     c++filt. Used to find where allocations come from.
+// Extra flags (instead of the Google Benchmark flags):
+//   --smoke           run each workload briefly with its checks and exit
+//                     non-zero on failure (the raft_bench_smoke ctest);
+//   --trace_allocs=N  warm up each workload (1 and 3 voters with a shared
+//                     payload, ReadIndex with 1 pending), then print to
+//                     stderr a backtrace for every heap allocation made
+//                     during N ops. Pipe through c++filt. Used to find
+//                     where allocations come from.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -181,6 +184,48 @@ int TraceAllocs(int ops) {
                        [&] { return (*cluster)->ReadIndexRound(1).ok(); });
 }
 
+// Runs every workload briefly with its checks; 0 when all pass. This is what
+// the raft_bench_smoke ctest runs.
+int Smoke() {
+  const raftpb::Payload shared(std::string(kPayloadSize, 'x'));
+  for (int voters : {1, 3}) {
+    auto cluster = Cluster::New(voters);
+    if (!cluster.ok()) {
+      std::fprintf(stderr, "%s\n", cluster.status().ToString().c_str());
+      return 1;
+    }
+    constexpr int kOps = 2000;  // more than one compaction interval
+    for (int i = 0; i < kOps; ++i) {
+      base::Status s = (*cluster)->ProposeAndApply(shared);
+      if (!s.ok()) {
+        std::fprintf(stderr, "voters=%d op %d: %s\n", voters, i,
+                     s.ToString().c_str());
+        return 1;
+      }
+    }
+    for (int i = 0; i < voters; ++i) {
+      if ((*cluster)->applied_bytes(i) != kOps * kPayloadSize) {
+        std::fprintf(
+            stderr, "voters=%d: node %d applied %llu bytes\n", voters, i + 1,
+            static_cast<unsigned long long>((*cluster)->applied_bytes(i)));
+        return 1;
+      }
+    }
+  }
+  auto cluster = Cluster::New(3);
+  if (!cluster.ok()) return 1;
+  for (int pending : {1, 64, 7}) {
+    base::Status s = (*cluster)->ReadIndexRound(pending);
+    if (!s.ok()) {
+      std::fprintf(stderr, "ReadIndex, %d pending: %s\n", pending,
+                   s.ToString().c_str());
+      return 1;
+    }
+  }
+  std::printf("raft_bench smoke: ok\n");
+  return 0;
+}
+
 }  // namespace
 }  // namespace bench
 
@@ -188,6 +233,9 @@ int main(int argc, char** argv) {
   constexpr std::string_view kTraceFlag = "--trace_allocs=";
   if (argc > 1 && std::string_view(argv[1]).starts_with(kTraceFlag)) {
     return bench::TraceAllocs(std::atoi(argv[1] + kTraceFlag.size()));
+  }
+  if (argc > 1 && std::string_view(argv[1]) == "--smoke") {
+    return bench::Smoke();
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
