@@ -27,6 +27,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "bench/raft/alloc_counter.h"
 #include "bench/raft/cluster.h"
@@ -162,26 +163,33 @@ int TraceAllocsOf(const char* what, int ops, Fn run) {
   return 0;
 }
 
+// Cluster::New, or nullptr after printing the error.
+std::unique_ptr<Cluster> NewClusterOrPrint(int voters) {
+  auto cluster = Cluster::New(voters);
+  if (!cluster.ok()) {
+    std::fprintf(stderr, "%s\n", cluster.status().ToString().c_str());
+    return nullptr;
+  }
+  return std::move(*cluster);
+}
+
 int TraceAllocs(int ops) {
   const raftpb::Payload shared(std::string(kPayloadSize, 'x'));
   for (int voters : {1, 3}) {
-    auto cluster = Cluster::New(voters);
-    if (!cluster.ok()) {
-      std::fprintf(stderr, "%s\n", cluster.status().ToString().c_str());
-      return 1;
-    }
+    std::unique_ptr<Cluster> cluster = NewClusterOrPrint(voters);
+    if (cluster == nullptr) return 1;
     const std::string what =
         "propose, voters=" + std::to_string(voters) + ", shared payload";
     if (TraceAllocsOf(what.c_str(), ops, [&] {
-          return (*cluster)->ProposeAndApply(shared).ok();
+          return cluster->ProposeAndApply(shared).ok();
         }) != 0) {
       return 1;
     }
   }
-  auto cluster = Cluster::New(3);
-  if (!cluster.ok()) return 1;
+  std::unique_ptr<Cluster> cluster = NewClusterOrPrint(3);
+  if (cluster == nullptr) return 1;
   return TraceAllocsOf("ReadIndex, 1 pending", ops,
-                       [&] { return (*cluster)->ReadIndexRound(1).ok(); });
+                       [&] { return cluster->ReadIndexRound(1).ok(); });
 }
 
 // Runs every workload briefly with its checks; 0 when all pass. This is what
@@ -189,14 +197,11 @@ int TraceAllocs(int ops) {
 int Smoke() {
   const raftpb::Payload shared(std::string(kPayloadSize, 'x'));
   for (int voters : {1, 3}) {
-    auto cluster = Cluster::New(voters);
-    if (!cluster.ok()) {
-      std::fprintf(stderr, "%s\n", cluster.status().ToString().c_str());
-      return 1;
-    }
+    std::unique_ptr<Cluster> cluster = NewClusterOrPrint(voters);
+    if (cluster == nullptr) return 1;
     constexpr int kOps = 2000;  // more than one compaction interval
     for (int i = 0; i < kOps; ++i) {
-      base::Status s = (*cluster)->ProposeAndApply(shared);
+      base::Status s = cluster->ProposeAndApply(shared);
       if (!s.ok()) {
         std::fprintf(stderr, "voters=%d op %d: %s\n", voters, i,
                      s.ToString().c_str());
@@ -204,18 +209,18 @@ int Smoke() {
       }
     }
     for (int i = 0; i < voters; ++i) {
-      if ((*cluster)->applied_bytes(i) != kOps * kPayloadSize) {
+      if (cluster->applied_bytes(i) != kOps * kPayloadSize) {
         std::fprintf(
             stderr, "voters=%d: node %d applied %llu bytes\n", voters, i + 1,
-            static_cast<unsigned long long>((*cluster)->applied_bytes(i)));
+            static_cast<unsigned long long>(cluster->applied_bytes(i)));
         return 1;
       }
     }
   }
-  auto cluster = Cluster::New(3);
-  if (!cluster.ok()) return 1;
+  std::unique_ptr<Cluster> cluster = NewClusterOrPrint(3);
+  if (cluster == nullptr) return 1;
   for (int pending : {1, 64, 7}) {
-    base::Status s = (*cluster)->ReadIndexRound(pending);
+    base::Status s = cluster->ReadIndexRound(pending);
     if (!s.ok()) {
       std::fprintf(stderr, "ReadIndex, %d pending: %s\n", pending,
                    s.ToString().c_str());
