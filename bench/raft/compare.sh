@@ -41,11 +41,16 @@ if [[ "${ONENODE:-0}" == 1 ]]; then
   go test -c -o "$out/etcdraft_pkg.test" go.etcd.io/etcd/raft
 fi
 
+echo "== checking both drivers (each workload with its checks)" >&2
+"$cxx_bin" --smoke >&2
+"$out/etcdraft.test" -test.run 'Test' >&2
+
 for i in $(seq 1 "$reps"); do
   echo "== repetition $i/$reps" >&2
   "$cxx_bin" --benchmark_min_time="$benchtime" --benchmark_format=json \
     --benchmark_filter='BM_(ProposeCommitApply|ReadIndex)' >"$out/cxx_$i.json"
-  "$out/etcdraft.test" -test.run '^$' -test.bench 'ProposeCommitApply|ReadIndex' \
+  "$out/etcdraft.test" -test.run '^$' \
+    -test.bench 'ProposeCommitApply|ReadIndex' \
     -test.benchmem -test.benchtime "${benchtime}s" >"$out/go_$i.txt"
 done
 
