@@ -104,7 +104,8 @@ void Cluster::Settle() {
 
 base::Status Cluster::ProposeAndApply(const raftpb::Payload& data) {
   raft::RawNode& leader = *members_[0]->node;
-  const uint64_t want = leader.GetBasicStatus().hard_state.commit + 1;
+  // Everything before was applied everywhere.
+  const uint64_t want = members_[0]->applied + 1;
   CAIRN_RETURN_IF_ERROR(leader.Propose(data));
   Settle();
   for (const auto& m : members_) {
