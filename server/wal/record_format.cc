@@ -133,8 +133,9 @@ std::string EncodeSegmentHeader(const SegmentHeader& h) {
   PutFixed(0, 4, &out);  // header_crc, filled below.
   PutFixed(h.seq, 8, &out);
   PutFixed(h.first_index, 8, &out);
+  PutFixed(h.prev_end, 8, &out);
   uint32_t crc = crc32c::Extend(0, out.data(), 12);
-  crc = crc32c::Extend(crc, out.data() + 16, 16);
+  crc = crc32c::Extend(crc, out.data() + 16, kSegmentHeaderSize - 16);
   std::string crc_bytes;
   PutFixed(crc, 4, &crc_bytes);
   out.replace(12, 4, crc_bytes);
@@ -156,11 +157,12 @@ base::Result<SegmentHeader> DecodeSegmentHeader(std::string_view data) {
   }
   uint32_t stored = static_cast<uint32_t>(GetFixed(data.data() + 12, 4));
   uint32_t crc = crc32c::Extend(0, data.data(), 12);
-  crc = crc32c::Extend(crc, data.data() + 16, 16);
+  crc = crc32c::Extend(crc, data.data() + 16, kSegmentHeaderSize - 16);
   if (stored != crc) return base::Status::DataLoss("segment header checksum");
   SegmentHeader h;
   h.seq = GetFixed(data.data() + 16, 8);
   h.first_index = GetFixed(data.data() + 24, 8);
+  h.prev_end = GetFixed(data.data() + 32, 8);
   return h;
 }
 

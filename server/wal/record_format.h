@@ -7,7 +7,7 @@
 // digits each) and holds a 32-byte header followed by records:
 //
 //   header:  magic "CAIRNWAL" (8) | version u32 | header_crc u32 |
-//            seq u64 | first_index u64                   (little-endian)
+//            seq u64 | first_index u64 | prev_end u64    (little-endian)
 //   record:  length u32 | crc u32 | type u8 | payload[length]
 //
 // The record crc is CRC-32C over the 4 length bytes, the type byte and the
@@ -30,7 +30,7 @@ namespace server::wal {
 inline constexpr char kSegmentMagic[8] = {'C', 'A', 'I', 'R',
                                           'N', 'W', 'A', 'L'};
 inline constexpr uint32_t kSegmentVersion = 1;
-inline constexpr size_t kSegmentHeaderSize = 32;
+inline constexpr size_t kSegmentHeaderSize = 40;
 inline constexpr size_t kRecordHeaderSize = 9;
 // Largest payload of one record. Anything longer in a header is corrupt.
 inline constexpr uint32_t kMaxRecordPayload = 1u << 30;
@@ -40,6 +40,11 @@ inline constexpr size_t kSectorSize = 512;
 struct SegmentHeader {
   uint64_t seq = 0;
   uint64_t first_index = 0;
+  // Where the data of segment seq-1 ends (its size once trimmed); 0 for the
+  // first segment of a log. Recovery checks it, so that a segment that lost
+  // its last records (truncated or zeroed at a record boundary, which looks
+  // like a clean end) is refused instead of silently skipped.
+  uint64_t prev_end = 0;
 };
 
 // "<seq>-<first_index>.wal".

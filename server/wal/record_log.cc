@@ -73,18 +73,22 @@ base::Status RecordLog::Recover(const RecordVisitor& visitor,
   }
   info->segments = segments_.size();
   if (segments_.empty()) {
-    return CreateSegment(0, options_.initial_index);
+    return CreateSegment({0, options_.initial_index, 0});
   }
+  uint64_t end = 0;
   for (size_t i = 0; i < segments_.size(); ++i) {
+    uint64_t prev_end = end;
     CAIRN_RETURN_IF_ERROR(
-        RecoverSegment(segments_[i], i + 1 == segments_.size(), visitor, info));
+        RecoverSegment(segments_[i], i + 1 == segments_.size(),
+                       i > 0 ? &prev_end : nullptr, visitor, info, &end));
   }
   return base::Status::OK();
 }
 
 base::Status RecordLog::RecoverSegment(const SegmentInfo& seg, bool last,
+                                       const uint64_t* prev_end,
                                        const RecordVisitor& visitor,
-                                       RecoveryInfo* info) {
+                                       RecoveryInfo* info, uint64_t* end) {
   std::string path = JoinPath(options_.dir, seg.name);
   CAIRN_ASSIGN_OR_RETURN(std::string file, ReadFile(path));
   base::Result<SegmentHeader> header = DecodeSegmentHeader(file);
@@ -95,7 +99,14 @@ base::Status RecordLog::RecoverSegment(const SegmentInfo& seg, bool last,
     return base::Status::DataLoss("wal: segment header of " + path +
                                   " does not match its name");
   }
+  if (prev_end != nullptr && header->prev_end != *prev_end) {
+    return base::Status::DataLoss(
+        "wal: the segment before " + path + " ends at offset " +
+        std::to_string(*prev_end) + " but should end at " +
+        std::to_string(header->prev_end) + " (its tail was lost)");
+  }
   SegmentScan scan = ScanSegment(file, last);
+  *end = scan.end;
   if (!scan.clean && !scan.torn) {
     return base::Status::DataLoss(
         "wal: corrupt record in " + path + " at offset " +
@@ -149,8 +160,9 @@ base::Status RecordLog::OpenTail(const SegmentInfo& seg, uint64_t end,
   return base::Status::OK();
 }
 
-base::Status RecordLog::CreateSegment(uint64_t seq, uint64_t first_index) {
-  SegmentInfo seg{seq, first_index, SegmentFileName(seq, first_index)};
+base::Status RecordLog::CreateSegment(const SegmentHeader& header) {
+  SegmentInfo seg{header.seq, header.first_index,
+                  SegmentFileName(header.seq, header.first_index)};
   std::string path = JoinPath(options_.dir, seg.name);
   std::string tmp = path + std::string(kTempSuffix);
   const FaultHook& hook = options_.fault_hook;
@@ -158,8 +170,8 @@ base::Status RecordLog::CreateSegment(uint64_t seq, uint64_t first_index) {
                          OpenFile(tmp, O_RDWR | O_CREAT | O_TRUNC, hook));
   CAIRN_RETURN_IF_ERROR(
       Allocate(fd.get(), tmp, 0, options_.segment_bytes, hook));
-  CAIRN_RETURN_IF_ERROR(WriteAllAt(
-      fd.get(), tmp, EncodeSegmentHeader({seq, first_index}), 0, hook));
+  CAIRN_RETURN_IF_ERROR(
+      WriteAllAt(fd.get(), tmp, EncodeSegmentHeader(header), 0, hook));
   CAIRN_RETURN_IF_ERROR(SyncFd(fd.get(), tmp, /*data_only=*/false, hook));
   CAIRN_RETURN_IF_ERROR(RenameDurably(options_.dir, tmp, path, hook));
   tail_fd_ = std::move(fd);
@@ -246,7 +258,7 @@ base::Status RecordLog::Cut(uint64_t next_index) {
   base::Status s = SyncFd(tail_fd_.get(), path, false, options_.fault_hook);
   if (!s.ok()) return Fail(std::move(s));
   unsynced_ = false;
-  s = CreateSegment(segments_.back().seq + 1, next_index);
+  s = CreateSegment({segments_.back().seq + 1, next_index, tail_offset_});
   if (!s.ok()) return Fail(std::move(s));
   return base::Status::OK();
 }

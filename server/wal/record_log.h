@@ -40,6 +40,7 @@
 #include "base/result.h"
 #include "base/status.h"
 #include "server/wal/file_util.h"
+#include "server/wal/record_format.h"
 
 namespace server::wal {
 
@@ -95,7 +96,8 @@ class RecordLog {
   // Opens (creating if needed) the log in options.dir, recovers it and
   // visits every record in order. Recovery rules (docs/wal-format.md):
   //  - segment sequence numbers must be consecutive; each header must be
-  //    valid and match the file name;
+  //    valid, match the file name, and record where the previous segment's
+  //    data ends;
   //  - a bad record in the LAST segment that is a torn write (nothing valid
   //    written after it, or a sector of it never reached the disk) is cut:
   //    the file is truncated there, re-zeroed and synced, and a WARN logged;
@@ -147,11 +149,16 @@ class RecordLog {
   explicit RecordLog(RecordLogOptions options);
 
   base::Status Recover(const RecordVisitor& visitor, RecoveryInfo* info);
+  // Recovers one segment. `prev_end` is where the previous segment's data
+  // ended (null for the first segment found); sets *end to where this
+  // one's ends.
   base::Status RecoverSegment(const SegmentInfo& seg, bool last,
-                              const RecordVisitor& visitor, RecoveryInfo* info);
+                              const uint64_t* prev_end,
+                              const RecordVisitor& visitor, RecoveryInfo* info,
+                              uint64_t* end);
   // Creates segment `seq` as tmp, preallocates, writes its header, syncs,
   // renames into place and opens it for append.
-  base::Status CreateSegment(uint64_t seq, uint64_t first_index);
+  base::Status CreateSegment(const SegmentHeader& header);
   base::Status OpenTail(const SegmentInfo& seg, uint64_t end, bool zero_rest);
   base::Status Flush();
   base::Status Fail(base::Status s);
