@@ -301,6 +301,32 @@ TEST(RecordLogTest, CorruptRecordInOlderSegmentIsRefused) {
       << log.status();
 }
 
+TEST(RecordLogTest, OlderSegmentCutAtRecordBoundaryIsRefused) {
+  TempDir tmp;
+  std::string dir = tmp.Sub("wal");
+  std::string first;
+  {
+    std::vector<Rec> got;
+    auto log = OpenCollect(Opts(dir), &got);
+    ASSERT_TRUE(log.ok());
+    WriteRecords(log->get(), 200, 100);
+    first = dir + "/" + (*log)->Segments().front().name;
+  }
+  // Drop the first segment's last record exactly: a clean-looking end.
+  auto data = ReadFile(first);
+  ASSERT_TRUE(data.ok());
+  for (bool truncate : {true, false}) {
+    WriteFileBytes(first, *data);
+    TearAt(first, data->size() - (kRecordHeaderSize + 100), truncate);
+    std::vector<Rec> got;
+    auto log = OpenCollect(Opts(dir), &got);
+    ASSERT_FALSE(log.ok());
+    EXPECT_NE(log.status().message().find("its tail was lost"),
+              std::string::npos)
+        << log.status();
+  }
+}
+
 TEST(RecordLogTest, ZeroedPreallocatedTailIsClean) {
   TempDir tmp;
   std::string dir = tmp.Sub("wal");
