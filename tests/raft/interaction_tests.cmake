@@ -50,6 +50,7 @@ add_library(raft_interaction_env STATIC
   datadriven/handle_propose.cc
   datadriven/handle_raft_log.cc
   datadriven/handle_raft_state.cc
+  datadriven/handle_restart.cc
   datadriven/handle_stabilize.cc
   datadriven/handle_status.cc
   datadriven/handle_tick.cc)

@@ -1,7 +1,8 @@
 // add-nodes <n> [voters=(..)] [learners=(..)] [index=<i>] [content=<s>]
 //           [pre-vote=<bool>] [check-quorum=<bool>] [inflight=<n>]
 //           [max-size-per-msg=<n>] [max-committed-size-per-ready=<n>]
-//           [read-only=safe|lease-based]
+//           [read-only=safe|lease-based] [max-uncommitted-size=<n>]
+//           [disable-proposal-forwarding=<bool>]
 //
 // Adds n nodes with the next free ids. With index=i (i >= 1) each starts
 // from a snapshot at index i, term 1, holding the voters and learners and
@@ -45,6 +46,14 @@ base::Status ScanOptions(const datadriven::TestData& d, raft::Config* cfg) {
   if (d.HasArg("max-committed-size-per-ready")) {
     CAIRN_ASSIGN_OR_RETURN(cfg->max_committed_size_per_ready,
                            d.ScanUint("max-committed-size-per-ready"));
+  }
+  if (d.HasArg("max-uncommitted-size")) {
+    CAIRN_ASSIGN_OR_RETURN(cfg->max_uncommitted_entries_size,
+                           d.ScanUint("max-uncommitted-size"));
+  }
+  if (d.HasArg("disable-proposal-forwarding")) {
+    CAIRN_ASSIGN_OR_RETURN(cfg->disable_proposal_forwarding,
+                           d.ScanBool("disable-proposal-forwarding"));
   }
   if (d.HasArg("read-only")) {
     CAIRN_ASSIGN_OR_RETURN(std::string ro, d.ScanString("read-only"));

@@ -1,5 +1,5 @@
-// raft-state: one line per node: role, voter or learner, term, leader.
-// "1: StateLeader (Voter) Term:1 Lead:1"
+// raft-state: one line per node: role, voter or learner, term, vote,
+// leader. "1: StateLeader (Voter) Term:1 Vote:1 Lead:1"
 
 #include "tests/raft/datadriven/interaction_env.h"
 
@@ -14,6 +14,7 @@ base::Status HandleRaftState(InteractionEnv& env,
     env.Write(std::to_string(st.id) + ": " +
               raft::StateTypeName(st.soft_state.raft_state) + " (" + kind +
               ") Term:" + std::to_string(st.hard_state.term) +
+              " Vote:" + std::to_string(st.hard_state.vote) +
               " Lead:" + std::to_string(st.soft_state.lead) + "\n");
   }
   return {};

@@ -86,6 +86,7 @@ std::string InteractionEnv::Handle(const datadriven::TestData& d) {
       {"stabilize", HandleStabilize},
       {"isolate", HandlePartition},
       {"heal", HandlePartition},
+      {"restart", HandleRestart},
       {"status", HandleStatus},
       {"raft-state", HandleRaftState},
       {"raft-log", HandleRaftLog},

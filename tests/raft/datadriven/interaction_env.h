@@ -7,12 +7,13 @@
 //   add-nodes <n> [voters=(..)] [learners=(..)] [index=<i>] [content=<s>]
 //             [pre-vote=<bool>] [check-quorum=<bool>] [inflight=<n>]
 //             [max-size-per-msg=<n>] [max-committed-size-per-ready=<n>]
-//             [read-only=safe|lease-based]
+//             [read-only=safe|lease-based] [max-uncommitted-size=<n>]
+//             [disable-proposal-forwarding=<bool>]
 //   campaign <id>             propose <id> <data>
 //   tick-election <id>        tick-heartbeat <id>      tick <id> <n>
 //   process-ready <id>...     deliver-msgs [type=..] <id>... [drop=(..)]
 //   stabilize [<id>...] [log-level=<l>]
-//   isolate <id>              heal
+//   isolate <id>              heal                     restart <id>
 //   status <id>               raft-state               raft-log <id>
 //   log-level debug|info|warn|error|none
 //
@@ -134,6 +135,7 @@ base::Status HandleStabilize(InteractionEnv& env,
                              const datadriven::TestData& d);
 base::Status HandlePartition(InteractionEnv& env,
                              const datadriven::TestData& d);
+base::Status HandleRestart(InteractionEnv& env, const datadriven::TestData& d);
 base::Status HandleStatus(InteractionEnv& env, const datadriven::TestData& d);
 base::Status HandleRaftState(InteractionEnv& env,
                              const datadriven::TestData& d);
