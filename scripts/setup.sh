@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # Toolchain and build.
-  build-essential cmake ninja-build pkg-config clang clang-format clang-tidy
+  build-essential cmake ninja-build pkg-config ccache clang clang-format clang-tidy
   libclang-rt-14-dev
   # Libraries.
   libprotobuf-dev protobuf-compiler libuv1-dev libsqlite3-dev libnghttp2-dev
