@@ -108,7 +108,13 @@ void Http2Session::OnEof() {
   stream_->Shutdown();
 }
 
-void Http2Session::OnWriteDrained() { Flush(); }
+void Http2Session::OnWriteDrained() {
+  if (reading_paused_) {
+    reading_paused_ = false;
+    stream_->ResumeReading();
+  }
+  Flush();
+}
 
 void Http2Session::OnClosed(const base::Status& reason) {
   closed_ = true;
@@ -189,6 +195,13 @@ void Http2Session::Flush() {
   }
   in_nghttp2_ = false;
   if (!batch.empty()) stream_->Write(std::move(batch));
+  // A client that does not read its responses gets no more requests read
+  // until it does: its requests cannot grow our buffers without bound.
+  if (stream_->queued_bytes() >= options_.write_high_water_bytes &&
+      !reading_paused_) {
+    reading_paused_ = true;
+    stream_->PauseReading();
+  }
   // Producers waiting for room write more; their flush is scheduled.
   if (!write_ready_.empty()) RunWriteReadyCallbacks();
   bool idle = nghttp2_session_want_read(session_) == 0 &&

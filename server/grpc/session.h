@@ -53,8 +53,8 @@ struct SessionOptions {
   uint32_t stream_window_bytes = 1 << 20;
   // Connection-level receive window.
   uint32_t connection_window_bytes = 16 << 20;
-  // Stop pulling frames from nghttp2 while this many bytes wait in the
-  // stream's write queue.
+  // Stop pulling frames from nghttp2, and stop reading requests, while this
+  // many bytes wait in the stream's write queue (the client is not reading).
   size_t write_high_water_bytes = 1 << 20;
 };
 
@@ -146,6 +146,7 @@ class Http2Session final : public net::ByteStream::Delegate {
   std::set<std::pair<uint64_t, int32_t>> deadlines_;
   bool in_nghttp2_ = false;  // Inside mem_recv/mem_send: do not re-enter.
   bool goaway_sent_ = false;
+  bool reading_paused_ = false;  // Write queue above the high-water mark.
   bool closed_ = false;
 };
 

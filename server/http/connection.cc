@@ -76,6 +76,10 @@ const HttpHandler* HttpRouter::Find(std::string_view path) const {
 
 // --- HttpResponder ----------------------------------------------------------
 
+size_t HttpResponder::pending_bytes() const {
+  return conn_ == nullptr ? 0 : conn_->stream_->queued_bytes();
+}
+
 HttpResponder::~HttpResponder() {
   if (conn_ != nullptr && !done_) conn_->ResponderDropped(this);
 }

@@ -65,6 +65,10 @@ class HttpResponder {
   void WriteChunk(std::string_view data);
   void EndChunked();
 
+  // Bytes written but not yet taken by the kernel: a streaming producer
+  // (the gateway's Watch) should slow down while this is large. 0 once
+  // closed.
+  size_t pending_bytes() const;
   // The connection closed (the client went away or the server stopped).
   bool closed() const { return conn_ == nullptr; }
   // Send() or EndChunked() was called.

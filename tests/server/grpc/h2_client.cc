@@ -82,7 +82,7 @@ int H2Client::Stream::GrpcStatus() const {
   return it == headers.end() ? -1 : std::stoi(it->second);
 }
 
-std::unique_ptr<H2Client> H2Client::Connect(uint16_t port) {
+std::unique_ptr<H2Client> H2Client::Connect(uint16_t port, int32_t window) {
   std::unique_ptr<H2Client> c(new H2Client);
   c->fd_ = ConnectLoopback(port);
   if (c->fd_ < 0) return nullptr;
@@ -126,10 +126,10 @@ std::unique_ptr<H2Client> H2Client::Connect(uint16_t port) {
   nghttp2_session_client_new(&c->session_, cbs, c.get());
   nghttp2_session_callbacks_del(cbs);
   nghttp2_settings_entry iv[] = {
-      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(window)}};
   nghttp2_submit_settings(c->session_, NGHTTP2_FLAG_NONE, iv, 1);
   nghttp2_session_set_local_window_size(c->session_, NGHTTP2_FLAG_NONE, 0,
-                                        16 << 20);
+                                        window);
   return c;
 }
 
@@ -200,18 +200,22 @@ void H2Client::WriteRaw(const std::string& bytes) {
   if (!WriteAll(fd_, bytes.data(), bytes.size())) closed_ = true;
 }
 
-bool H2Client::Pump(int timeout_ms) {
+void H2Client::SendOnly() {
   for (;;) {
     const uint8_t* data = nullptr;
     ssize_t n = nghttp2_session_mem_send(session_, &data);
-    if (n < 0) return false;
-    if (n == 0) break;
+    if (n <= 0) return;
     if (!WriteAll(fd_, reinterpret_cast<const char*>(data),
                   static_cast<size_t>(n))) {
       closed_ = true;
-      return false;
+      return;
     }
   }
+}
+
+bool H2Client::Pump(int timeout_ms) {
+  SendOnly();
+  if (closed_) return false;
   pollfd p{fd_, POLLIN, 0};
   if (::poll(&p, 1, timeout_ms) <= 0) return true;
   char buf[65536];

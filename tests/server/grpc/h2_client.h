@@ -39,7 +39,10 @@ class H2Client {
     int GrpcStatus() const;
   };
 
-  static std::unique_ptr<H2Client> Connect(uint16_t port);
+  // `window` is the receive window advertised for each stream and for the
+  // connection.
+  static std::unique_ptr<H2Client> Connect(uint16_t port,
+                                           int32_t window = 16 << 20);
   ~H2Client();
 
   // Opens a gRPC call to `path` sending `body` (raw bytes: use
@@ -52,6 +55,8 @@ class H2Client {
   void Reset(int32_t id, uint32_t error_code = NGHTTP2_CANCEL);
   // Writes bytes on the socket, bypassing nghttp2.
   void WriteRaw(const std::string& bytes);
+  // Writes what nghttp2 has queued without reading anything.
+  void SendOnly();
 
   // Exchanges frames until pred() holds (true), or the connection closes or
   // timeout_ms passes (false).

@@ -209,6 +209,42 @@ TEST_F(SessionTest, StreamingProducerFollowsFlowControl) {
   }
 }
 
+TEST_F(SessionTest, ClientThatDoesNotReadIsNotReadFrom) {
+  StartServer();
+  // Windows so large that only our write queue limits what we send.
+  auto c = H2Client::Connect(server_->port(), 256 << 20);
+  ASSERT_NE(c, nullptr);
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    ids.push_back(c->StartCall("/test.Echo/Size",
+                               EncodeMessage(std::to_string(4 << 20)), true));
+  }
+  c->SendOnly();
+  for (int i = 0; i < 100 && server_->started.load() < 6; ++i) usleep(10000);
+  ASSERT_EQ(server_->started.load(), 6);
+  usleep(200 * 1000);  // Let the server fill the socket and its queue.
+  // More requests while the client still reads nothing: not read yet.
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(
+        c->StartCall("/test.Echo/Unary", EncodeMessage("late"), true));
+  }
+  c->SendOnly();
+  usleep(300 * 1000);
+  EXPECT_EQ(server_->started.load(), 6)
+      << "requests read from a stalled client";
+  // Once the client reads, everything completes.
+  ASSERT_TRUE(c->RunUntil(
+      [&] {
+        for (int32_t id : ids) {
+          if (!c->CallDone(id)) return false;
+        }
+        return true;
+      },
+      20000));
+  EXPECT_EQ(server_->started.load(), 9);
+  for (int32_t id : ids) EXPECT_EQ(c->stream(id).GrpcStatus(), 0);
+}
+
 TEST_F(SessionTest, RstStreamCancelsTheCall) {
   StartServer();
   auto c = Client();
