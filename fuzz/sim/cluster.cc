@@ -118,6 +118,7 @@ void Cluster::Start(int i) {
   static constexpr int kInflight[] = {1, 4, 64, 64};
   c.max_size_per_msg = kMsgSizes[(bits >> 2) & 3];
   c.max_inflight_msgs = kInflight[(bits >> 4) & 3];
+  if (options_.profile == "crashy") c.max_size_per_msg = 1;
   c.pre_vote = options_.pre_vote >= 0 ? options_.pre_vote == 1 : (bits & 1);
   c.check_quorum =
       options_.check_quorum >= 0 ? options_.check_quorum == 1 : (bits & 2);

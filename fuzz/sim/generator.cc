@@ -45,6 +45,25 @@ Generator::Generator(const SimOptions& options)
   p.partition_max = p.partition_min + Between(100, 2500);
   p.crash_min = Between(1, 50);
   p.crash_max = p.crash_min + Between(10, 800);
+  if (options_.profile == "crashy") {
+    p.fault_permille = 60;
+    p.crash_weight = f.crashes ? 4 : 0;
+    p.partition_weight = p.snapshot_weight = p.transfer_weight = 0;
+    p.campaign_weight = 3;
+    p.propose_permille = 100;
+    p.read_permille = 10;
+    p.crash_min = 1;
+    p.crash_max = 60;
+  } else if (options_.profile == "partitiony") {
+    p.fault_permille = 10;
+    p.crash_weight = p.snapshot_weight = p.transfer_weight = 0;
+    p.partition_weight = f.partitions ? 4 : 0;
+    p.campaign_weight = 1;
+    p.propose_permille = 50;
+    p.read_permille = 80;
+    p.partition_min = 400;
+    p.partition_max = 3000;
+  }
 }
 
 uint8_t Generator::PickNode(const ClusterView& view, bool alive_only) {
@@ -161,9 +180,9 @@ Event Generator::Next(const ClusterView& view) {
     return {EventKind::kRead, PickNode(view, true),
             static_cast<uint8_t>(rng_.Uniform(3))};
   }
-  // The rest: about 60% deliveries, 25% Ready handling, 15% ticks.
+  // The rest: about 55% deliveries, 20% Ready handling, 25% ticks.
   const uint64_t s = rng_.Uniform(100);
-  if (view.in_flight > 0 && s < 60) {
+  if (view.in_flight > 0 && s < 55) {
     // Mostly FIFO; sometimes reorder, lose or duplicate.
     uint8_t k = 0;
     if (f.reorder && rng_.Percent(25)) {
@@ -175,7 +194,7 @@ Event Generator::Next(const ClusterView& view) {
     if (f.duplication && t < 6) return {EventKind::kDuplicate, 0, 0, k};
     return {EventKind::kDeliver, 0, 0, k};
   }
-  if (s < 85) {
+  if (s < 75) {
     for (int tries = 0; tries < 3; ++tries) {
       uint8_t n = PickNode(view, true);
       if (view.has_ready[n]) return {EventKind::kReady, n};

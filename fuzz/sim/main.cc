@@ -114,6 +114,15 @@ bool ParseFlags(int argc, char** argv, Flags* f, std::string* error) {
         *error = s.message();
         return false;
       }
+    } else if (a == "--profile") {
+      f->options.profile = value();
+      bool known = false;
+      for (const char* name : kProfileNames)
+        known |= f->options.profile == name;
+      if (!known) {
+        *error = "unknown profile " + f->options.profile;
+        return false;
+      }
     } else if (a == "--pre-vote") {
       f->options.pre_vote = std::atoi(value().c_str());
     } else if (a == "--check-quorum") {

@@ -88,6 +88,7 @@ std::string FormatOptions(const SimOptions& o) {
                   std::to_string(o.steps) + " --mode " +
                   (o.mode == StorageMode::kSync ? "sync" : "async") +
                   " --faults " + FormatFaults(o.faults);
+  if (o.profile != "swarm") s += " --profile " + o.profile;
   if (o.pre_vote >= 0) s += " --pre-vote " + std::to_string(o.pre_vote);
   if (o.check_quorum >= 0) {
     s += " --check-quorum " + std::to_string(o.check_quorum);

@@ -28,11 +28,20 @@ struct Faults {
   bool tick_skew = true;    // Nodes tick at different rates.
 };
 
+// Named generator profiles (see generator.h): "swarm", the default, draws a
+// profile from each seed; the others are fixed mixes aimed at one kind of
+// schedule: "crashy" (frequent short crashes and forced elections, no
+// partitions, one entry per MsgApp), "partitiony" (long partitions, many
+// reads).
+inline constexpr const char* kProfileNames[] = {"swarm", "crashy",
+                                                "partitiony"};
+
 struct SimOptions {
   uint64_t seed = 1;
   int nodes = 5;     // 3..7.
   int steps = 2000;  // Events generated (when not replaying a schedule).
   StorageMode mode = StorageMode::kSync;
+  std::string profile = "swarm";  // One of kProfileNames.
   Faults faults;
   // -1: drawn from the seed; 0/1: forced off/on.
   int pre_vote = -1;
