@@ -161,6 +161,19 @@ std::vector<Message> Raft::ReadMessages() {
   return out;
 }
 
+void Raft::RecycleMessages(std::vector<Message>* msgs) {
+  // Enough spare vectors for a few rounds of MsgApps to every follower.
+  const size_t max_spare = 4 * trk_.progress.size() + 8;
+  for (Message& m : *msgs) {
+    if (m.entries.capacity() == 0 || spare_entry_vecs_.size() >= max_spare) {
+      continue;
+    }
+    m.entries.clear();
+    spare_entry_vecs_.push_back(std::move(m.entries));
+  }
+  msgs->clear();
+}
+
 void Raft::Send(Message m) {
   if (m.from == kNone) m.from = id_;
   if (m.type == raftpb::kMsgVote || m.type == raftpb::kMsgVoteResp ||
@@ -209,11 +222,23 @@ bool Raft::MaybeSendAppend(uint64_t to, bool send_if_empty) {
   // In a throttled StateReplicate only an empty MsgApp goes out, so an
   // acknowledgment (or rejection) eventually frees the window even if all
   // in-flight messages were lost.
-  if (pr.state != tracker::StateType::kStateReplicate || !pr.inflights.Full()) {
+  if ((pr.state != tracker::StateType::kStateReplicate ||
+       !pr.inflights.Full()) &&
+      pr.next <= raft_log_->LastIndex()) {
+    // Entries to send: reuse a recycled vector if there is one.
+    if (!spare_entry_vecs_.empty()) {
+      m.entries = std::move(spare_entry_vecs_.back());
+      spare_entry_vecs_.pop_back();
+    }
     base::Status s = raft_log_->Entries(pr.next, max_msg_size_, &m.entries);
     if (!s.ok()) return MaybeSendSnapshot(to, pr);
   }
-  if (m.entries.empty() && !send_if_empty) return false;
+  if (m.entries.empty() && !send_if_empty) {
+    if (m.entries.capacity() != 0) {
+      spare_entry_vecs_.push_back(std::move(m.entries));
+    }
+    return false;
+  }
   m.index = prev_index;
   m.log_term = *prev_term;
   m.commit = raft_log_->committed();
@@ -1237,7 +1262,7 @@ base::Status Raft::StepFollower(Message& m) {
 
 // ---- Follower handlers ----
 
-void Raft::HandleAppendEntries(Message& m) {
+void Raft::HandleAppendEntries(const Message& m) {
   Message resp;
   resp.type = raftpb::kMsgAppResp;
   resp.to = m.from;

@@ -66,8 +66,11 @@ class Raft {
   // everything else returns OK (messages that do not apply are ignored,
   // with a log line).
   base::Status Step(raftpb::Message m);
-  // Like Step, but may leave m's entries moved-from; lets RawNode reuse one
-  // MsgProp buffer across proposals.
+  // Like Step, without taking ownership. Contract: raft modifies or moves
+  // from m only for MsgProp, MsgReadIndex and MsgTransferLeader (it
+  // assigns entry terms and indexes, keeps or forwards the message); all
+  // other types are only read. Lets RawNode reuse one MsgProp buffer and
+  // step a host's messages without copying them.
   base::Status StepRef(raftpb::Message& m);
 
   // Advances time by one tick.
@@ -93,6 +96,16 @@ class Raft {
     return msgs_after_append_;
   }
   std::vector<ReadState>& read_states() { return read_states_; }
+  const std::vector<raftpb::Message>& msgs() const { return msgs_; }
+  const std::vector<raftpb::Message>& msgs_after_append() const {
+    return msgs_after_append_;
+  }
+  const std::vector<ReadState>& read_states() const { return read_states_; }
+
+  // Takes back messages the host has sent (a previous Ready's), keeping
+  // their entry vectors for reuse by later MsgApps, so that steady-state
+  // replication does not allocate a vector per message. Clears *msgs.
+  void RecycleMessages(std::vector<raftpb::Message>* msgs);
 
   // Leader: sends MsgApp (or MsgSnap) to every follower that needs one.
   void BcastAppend();
@@ -220,7 +233,7 @@ class Raft {
   void Campaign(CampaignType t);
   quorum::VoteResult Poll(uint64_t id, raftpb::MessageType t, bool v);
 
-  void HandleAppendEntries(raftpb::Message& m);
+  void HandleAppendEntries(const raftpb::Message& m);
   void HandleHeartbeat(const raftpb::Message& m);
   void HandleSnapshot(const raftpb::Message& m);
 
@@ -290,6 +303,9 @@ class Raft {
 
   TickFn tick_ = nullptr;
   StepFn step_ = nullptr;
+
+  // Emptied entry vectors (with capacity) for new MsgApps; bounded.
+  std::vector<std::vector<raftpb::Entry>> spare_entry_vecs_;
 
   std::mt19937_64 rand_;
   DiscardLogger discard_logger_;

@@ -100,14 +100,35 @@ raftpb::ConfState RawNode::ApplyConfChange(const raftpb::ConfChangeV2& cc) {
   return raft_->ApplyConfChange(cc);
 }
 
-base::Status RawNode::Step(raftpb::Message m) {
+base::Status RawNode::CheckStep(const raftpb::Message& m) const {
   // Local messages never come from the network.
   if (IsLocalMsg(m.type)) return ErrStepLocalMsg();
   if (IsResponseMsg(m.type) &&
       raft_->trk().progress.find(m.from) == raft_->trk().progress.end()) {
     return ErrStepPeerNotFound();
   }
-  return raft_->Step(std::move(m));
+  return base::Status();
+}
+
+base::Status RawNode::Step(raftpb::Message&& m) {
+  CAIRN_RETURN_IF_ERROR(CheckStep(m));
+  return raft_->StepRef(m);
+}
+
+base::Status RawNode::Step(const raftpb::Message& m) {
+  CAIRN_RETURN_IF_ERROR(CheckStep(m));
+  switch (m.type) {
+    case raftpb::kMsgProp:
+    case raftpb::kMsgReadIndex:
+    case raftpb::kMsgTransferLeader: {
+      // Raft may keep, modify or forward these: give it a copy.
+      raftpb::Message copy = m;
+      return raft_->StepRef(copy);
+    }
+    default:
+      // Raft only reads other messages (Raft::StepRef's contract).
+      return raft_->StepRef(const_cast<raftpb::Message&>(m));
+  }
 }
 
 bool RawNode::HasReady() const {
@@ -117,13 +138,9 @@ bool RawNode::HasReady() const {
   if (!raftpb::IsEmptyHardState(hs) && hs != prev_hard_state_) return true;
   const RaftLog& l = r.raft_log();
   if (l.HasNextUnstableSnapshot()) return true;
-  if (!const_cast<Raft&>(r).msgs().empty() ||
-      !const_cast<Raft&>(r).msgs_after_append().empty()) {
-    return true;
-  }
+  if (!r.msgs().empty() || !r.msgs_after_append().empty()) return true;
   if (l.HasNextUnstableEnts() || l.HasNextCommittedEnts(true)) return true;
-  if (!const_cast<Raft&>(r).read_states().empty()) return true;
-  return false;
+  return !r.read_states().empty();
 }
 
 Ready RawNode::GetReady() {
@@ -134,8 +151,10 @@ Ready RawNode::GetReady() {
 
 void RawNode::GetReady(Ready* rd) {
   CAIRN_CHECK(!pending_.has_ready, "GetReady called twice without Advance");
-  rd->Clear();
   Raft& r = *raft_;
+  // The previous Ready's messages were sent: reuse their buffers.
+  r.RecycleMessages(&rd->messages);
+  rd->Clear();
   RaftLog& l = r.raft_log();
 
   std::span<const raftpb::Entry> ents = l.NextUnstableEnts();

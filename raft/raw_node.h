@@ -71,7 +71,11 @@ class RawNode {
 
   // Delivers a message from a peer. Errors: ErrStepLocalMsg for local
   // message types, ErrStepPeerNotFound for responses from unknown peers.
-  base::Status Step(raftpb::Message m);
+  // The const& overload copies the message only when raft must keep or
+  // forward it (MsgProp, MsgReadIndex, MsgTransferLeader); a MsgApp's
+  // entries are copied into the log without copying the message.
+  base::Status Step(const raftpb::Message& m);
+  base::Status Step(raftpb::Message&& m);
 
   // True when GetReady would return something to do.
   bool HasReady() const;
@@ -111,6 +115,7 @@ class RawNode {
 
  private:
   explicit RawNode(std::unique_ptr<Raft> r);
+  base::Status CheckStep(const raftpb::Message& m) const;
 
   std::unique_ptr<Raft> raft_;
   // The soft and hard state reported by the last Ready.

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "proto/raftpb/codec.h"
 #include "raft/errors.h"
 #include "tests/raft/core_cluster.h"
 #include "tests/raft/core_test_util.h"
@@ -630,6 +631,146 @@ TEST(RaftTest, LeaderTransfer) {
   EXPECT_EQ(cl.raft(1).state(), kFollower);
   EXPECT_EQ(cl.raft(1).lead(), 2u);
   EXPECT_EQ(cl.raft(2).term(), 2u);
+}
+
+TEST(RaftTest, CompactedFollowerCatchesUpBySnapshot) {
+  Cluster cl(3);
+  ASSERT_TRUE(cl.Local(1, raftpb::kMsgHup).ok());
+  cl.Isolate(3);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(cl.Local(1, raftpb::kMsgProp, "v" + std::to_string(i)).ok());
+  }
+  uint64_t committed = cl.raft(1).raft_log().committed();
+  ASSERT_EQ(committed, 6u);
+  raftpb::ConfState cs = cl.raft(1).trk().ConfState();
+  ASSERT_TRUE(cl.storage(1).CreateSnapshot(committed, &cs, "image").ok());
+  ASSERT_TRUE(cl.storage(1).Compact(committed).ok());
+  cl.Recover();
+  cl.Tick(1);  // Heartbeat; 3 answers; the leader must send a snapshot.
+  Raft& f = cl.raft(3);
+  EXPECT_EQ(f.raft_log().committed(), committed);
+  EXPECT_EQ(f.raft_log().LastIndex(), committed);
+  EXPECT_EQ(cl.storage(3).Snapshot()->data, "image");
+  EXPECT_EQ(cl.raft(1).trk().progress.at(3).match, committed);
+  // Replication continues from the log afterwards.
+  ASSERT_TRUE(cl.Local(1, raftpb::kMsgProp, "after").ok());
+  EXPECT_EQ(f.raft_log().committed(), committed + 1);
+  EXPECT_EQ(cl.raft(1).trk().progress.at(3).state,
+            tracker::StateType::kStateReplicate);
+}
+
+TEST(RaftTest, ReportUnreachableAndSnapshotStatus) {
+  Cluster cl(2);
+  ASSERT_TRUE(cl.Local(1, raftpb::kMsgHup).ok());
+  Raft& l = cl.raft(1);
+  tracker::Progress& pr = l.trk().progress.at(2);
+  ASSERT_EQ(pr.state, tracker::StateType::kStateReplicate);
+  ASSERT_TRUE(l.Step(Msg(2, 1, raftpb::kMsgUnreachable, 0)).ok());
+  EXPECT_EQ(pr.state, tracker::StateType::kStateProbe);
+
+  pr.BecomeSnapshot(10);
+  Message failed = Msg(2, 1, raftpb::kMsgSnapStatus, 0);
+  failed.reject = true;
+  ASSERT_TRUE(l.Step(failed).ok());
+  EXPECT_EQ(pr.state, tracker::StateType::kStateProbe);
+  EXPECT_EQ(pr.pending_snapshot, 0u);
+  EXPECT_TRUE(pr.IsPaused());  // Until the next heartbeat.
+
+  pr.BecomeSnapshot(10);
+  ASSERT_TRUE(l.Step(Msg(2, 1, raftpb::kMsgSnapStatus, 0)).ok());
+  EXPECT_EQ(pr.state, tracker::StateType::kStateProbe);
+  EXPECT_EQ(pr.next, 11u);  // Past the snapshot that was delivered.
+}
+
+TEST(RaftTest, RemovedLeaderStepsDown) {
+  for (bool step_down : {true, false}) {
+    SCOPED_TRACE(step_down);
+    Cluster cl(2, [&](Config& c) { c.step_down_on_removal = step_down; });
+    ASSERT_TRUE(cl.Local(1, raftpb::kMsgHup).ok());
+    raftpb::ConfChangeV2 cc;
+    cc.changes.push_back({raftpb::kConfChangeRemoveNode, 1});
+    raftpb::ConfState cs = cl.raft(1).ApplyConfChange(cc);
+    EXPECT_EQ(cs.voters, (std::vector<uint64_t>{2}));
+    EXPECT_EQ(cl.raft(1).state(), step_down ? kFollower : kLeader);
+    if (!step_down) {
+      // A removed leader drops proposals.
+      EXPECT_EQ(cl.Local(1, raftpb::kMsgProp, "x"),
+                ErrProposalDroppedRemoved());
+    }
+  }
+}
+
+TEST(RaftTest, ConfChangeProposalsAreSerialized) {
+  Cluster cl(1);
+  ASSERT_TRUE(cl.Local(1, raftpb::kMsgHup).ok());
+  Raft& l = cl.raft(1);
+  l.raft_log().AppliedTo(l.raft_log().committed(), 0);
+  raftpb::ConfChange cc{raftpb::kConfChangeAddNode, 2, "", 0};
+  auto prop = [&] {
+    Message m;
+    m.type = raftpb::kMsgProp;
+    m.from = 1;
+    m.entries.push_back(
+        Entry{0, 0, raftpb::kEntryConfChange, raftpb::EncodeToString(cc)});
+    return l.Step(m);
+  };
+  ASSERT_TRUE(prop().ok());
+  EXPECT_EQ(l.pending_conf_index(), 2u);
+  // A second change before the first is applied becomes an empty entry.
+  ASSERT_TRUE(prop().ok());
+  std::vector<Entry> ents = l.raft_log().AllEntries();
+  ASSERT_EQ(ents.size(), 3u);
+  EXPECT_EQ(ents[1].type, raftpb::kEntryConfChange);
+  EXPECT_EQ(ents[2].type, raftpb::kEntryNormal);
+  EXPECT_TRUE(ents[2].data.empty());
+}
+
+TEST(RaftTest, ForwardedReadIndexComesBack) {
+  Cluster cl(3);
+  ASSERT_TRUE(cl.Local(1, raftpb::kMsgHup).ok());
+  Message r;
+  r.type = raftpb::kMsgReadIndex;
+  r.from = 2;
+  r.to = 2;
+  r.entries.push_back(Entry{0, 0, raftpb::kEntryNormal, "ctx"});
+  ASSERT_TRUE(cl.Send(r).ok());
+  std::vector<ReadState>& rs = cl.raft(2).read_states();
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0].index, 1u);
+  EXPECT_EQ(rs[0].request_ctx, "ctx");
+}
+
+TEST(RaftTest, NewLeaderDefersReadIndexUntilItCommits) {
+  Solo a(1, {1, 2, 3});
+  Raft& l = *a.r;
+  l.BecomeCandidate();
+  l.BecomeLeader();
+  (void)l.ReadMessages();
+  ASSERT_EQ(l.raft_log().committed(), 0u);  // The empty entry is not yet.
+  Message read;
+  read.type = raftpb::kMsgReadIndex;
+  read.entries.push_back(Entry{0, 0, raftpb::kEntryNormal, "r"});
+  ASSERT_TRUE(l.Step(read).ok());
+  // Thesis 6.4: no round until an entry of this term is committed.
+  EXPECT_TRUE(l.ReadMessages().empty());
+  EXPECT_TRUE(l.read_states().empty());
+  Message ack = Msg(2, 1, raftpb::kMsgAppResp, 1);
+  ack.index = 1;
+  ASSERT_TRUE(l.Step(ack).ok());
+  ASSERT_EQ(l.raft_log().committed(), 1u);
+  // Now the heartbeat round carries the request's context.
+  int heartbeats = 0;
+  for (const Message& m : l.ReadMessages()) {
+    if (m.type != raftpb::kMsgHeartbeat) continue;
+    ++heartbeats;
+    EXPECT_EQ(m.context, "r");
+  }
+  EXPECT_EQ(heartbeats, 2);
+  Message hb = Msg(2, 1, raftpb::kMsgHeartbeatResp, 1);
+  hb.context = "r";
+  ASSERT_TRUE(l.Step(hb).ok());
+  ASSERT_EQ(l.read_states().size(), 1u);
+  EXPECT_EQ(l.read_states()[0], (ReadState{1, "r"}));
 }
 
 }  // namespace

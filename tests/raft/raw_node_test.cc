@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "raft/errors.h"
 #include "raft/util.h"
 #include "tests/raft/core_cluster.h"
@@ -346,6 +348,54 @@ TEST(RawNodeTest, ReadIndexSingleNode) {
   ASSERT_EQ(rd.read_states.size(), 1u);
   EXPECT_EQ(rd.read_states[0], (ReadState{1, "ctx"}));
   n->Advance();
+}
+
+TEST(RawNodeTest, MsgAppBuffersAreRecycled) {
+  MemoryStorage s1, s2;
+  SetVoters(&s1, {1, 2});
+  SetVoters(&s2, {1, 2});
+  auto n1 = NewNode(TestConfig(1, &s1));
+  auto n2 = NewNode(TestConfig(2, &s2));
+  Ready r1, r2;
+  // One round: n1's Ready to n2, n2's Ready back to n1.
+  auto round = [&] {
+    n1->GetReady(&r1);
+    ASSERT_TRUE(s1.Append(r1.entries).ok());
+    for (const Message& m : r1.messages) ASSERT_TRUE(n2->Step(m).ok());
+    n1->Advance();
+    n2->GetReady(&r2);
+    ASSERT_TRUE(s2.Append(r2.entries).ok());
+    if (r2.hard_state) s2.SetHardState(*r2.hard_state);
+    for (const Message& m : r2.messages) ASSERT_TRUE(n1->Step(m).ok());
+    n2->Advance();
+  };
+  ASSERT_TRUE(n1->Campaign().ok());
+  for (int i = 0; i < 3; ++i) round();
+  ASSERT_EQ(n1->GetBasicStatus().soft_state.raft_state,
+            StateType::kStateLeader);
+  std::set<const Entry*> seen;
+  int reused = 0;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(n1->Propose("p").ok());
+    n1->GetReady(&r1);
+    const Entry* buf = nullptr;
+    for (const Message& m : r1.messages) {
+      if (m.type == raftpb::kMsgApp && !m.entries.empty())
+        buf = m.entries.data();
+    }
+    ASSERT_NE(buf, nullptr);
+    if (!seen.insert(buf).second) ++reused;
+    ASSERT_TRUE(s1.Append(r1.entries).ok());
+    for (const Message& m : r1.messages) ASSERT_TRUE(n2->Step(m).ok());
+    n1->Advance();
+    n2->GetReady(&r2);
+    ASSERT_TRUE(s2.Append(r2.entries).ok());
+    for (const Message& m : r2.messages) ASSERT_TRUE(n1->Step(m).ok());
+    n2->Advance();
+  }
+  // The MsgApp's entry vector came back through the Ready and was reused.
+  EXPECT_GE(reused, 15);
+  EXPECT_EQ(n2->raft().raft_log().LastIndex(), 21u);
 }
 
 }  // namespace
