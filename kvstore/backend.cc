@@ -65,6 +65,9 @@
 //                      benchmarks and throwaway stores only.
 //   cache_size=-65536  64 MiB of page cache: the kv b-tree's right edge and
 //                      the hot pages of reads stay in memory.
+//   mmap_size=1GiB     Reads map the file instead of copying pages through
+//                      read(); writes still go through the WAL, so this
+//                      changes nothing for crash safety.
 //   temp_store=MEMORY  Sorting temporaries never touch the disk.
 //   foreign_keys=OFF   No constraints across tables (invariant 5 is kept by
 //                      the store, whose apply is deterministic).
@@ -290,6 +293,7 @@ base::Result<std::unique_ptr<Backend>> Backend::Open(const std::string& path,
   CAIRN_RETURN_IF_ERROR(b->Exec("PRAGMA journal_mode=WAL", "journal_mode"));
   CAIRN_RETURN_IF_ERROR(b->Exec(SyncPragma(sync), "synchronous"));
   CAIRN_RETURN_IF_ERROR(b->Exec("PRAGMA cache_size=-65536", "cache_size"));
+  CAIRN_RETURN_IF_ERROR(b->Exec("PRAGMA mmap_size=1073741824", "mmap_size"));
   CAIRN_RETURN_IF_ERROR(b->Exec("PRAGMA temp_store=MEMORY", "temp_store"));
   CAIRN_RETURN_IF_ERROR(b->Exec("PRAGMA foreign_keys=OFF", "foreign_keys"));
   CAIRN_RETURN_IF_ERROR(b->Exec(kCreateSchema, "create schema"));

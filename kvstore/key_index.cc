@@ -40,10 +40,10 @@ bool KeyRange::empty() const {
 }
 
 KeyHistory& KeyIndex::Mutable(std::string_view key) {
-  auto it = map_.lower_bound(key);
-  if (it == map_.end() || it->first != key) {
-    it = map_.emplace_hint(it, std::string(key), KeyHistory{});
-  }
+  auto h = hash_.find(key);
+  if (h != hash_.end()) return h->second->second;
+  auto it = map_.emplace(std::string(key), KeyHistory{}).first;
+  hash_.emplace(std::string_view(it->first), it);
   return it->second;
 }
 
@@ -74,8 +74,8 @@ void KeyIndex::Tombstone(std::string_view key, Revision rev) {
 }
 
 const KeyHistory* KeyIndex::Find(std::string_view key) const {
-  auto it = map_.find(key);
-  return it == map_.end() ? nullptr : &it->second;
+  auto it = hash_.find(key);
+  return it == hash_.end() ? nullptr : &it->second->second;
 }
 
 void KeyIndex::ForEach(const KeyRange& range, bool reverse,
@@ -120,6 +120,7 @@ void KeyIndex::Compact(int64_t at,
     for (auto d = c.begin(); d != drop_end; ++d) removed(d->rev);
     c.erase(c.begin(), drop_end);
     if (c.empty()) {
+      hash_.erase(std::string_view(it->first));
       it = map_.erase(it);
     } else {
       ++it;

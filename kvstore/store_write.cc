@@ -1,5 +1,6 @@
 // Store: the write path (Put, DeleteRange, Compact) and event capture.
 
+#include <algorithm>
 #include <vector>
 
 #include "base/check.h"
@@ -158,6 +159,8 @@ base::Status Store::DoCompact(const etcdserverpb::CompactionRequest& r) {
   std::vector<kvstore::Revision> removed;
   index_.Compact(r.revision(),
                  [&](kvstore::Revision rev) { removed.push_back(rev); });
+  // In revision order: the deletes then walk the kv b-tree left to right.
+  std::sort(removed.begin(), removed.end());
   for (const kvstore::Revision& rev : removed) {
     CAIRN_RETURN_IF_ERROR(Io(backend_->DeleteKv(rev)));
   }
