@@ -41,7 +41,7 @@ RunResult RunSimulation(const SimOptions& options, const Schedule* replay) {
   RunResult result;
   Cluster cluster(options);
   Generator gen(options);
-  if (options.trace != nullptr && replay == nullptr) {
+  if (options.trace != nullptr) {
     *options.trace << "# " << FormatOptions(options)
                    << "\n# profile: " << gen.profile().ToString() << "\n";
   }
