@@ -64,7 +64,7 @@ void Cluster::HandleReady(Member& m) {
     base::Status s = m.storage.Append(rd.entries);
     CAIRN_CHECK(s.ok(), "%s", s.ToString().c_str());
   }
-  for (raftpb::Message& msg : rd.messages) inbox_.push_back(std::move(msg));
+  m.undelivered = !rd.messages.empty();
   m.read_states += rd.read_states.size();
   for (const raftpb::Entry& e : rd.committed_entries) {
     m.applied_sum += e.data.size();
@@ -87,16 +87,17 @@ void Cluster::Settle() {
         progress = true;
       }
     }
-    if (!inbox_.empty()) {
-      // Swap buffers: delivering may queue more messages.
-      std::swap(inbox_, spare_);
-      for (raftpb::Message& msg : spare_) {
+    // Deliver what those Readies sent. Step does not touch the sender's
+    // Ready, and no GetReady runs until all are delivered.
+    for (const auto& m : members_) {
+      if (!m->undelivered) continue;
+      m->undelivered = false;
+      progress = true;
+      for (const raftpb::Message& msg : m->rd.messages) {
         // All peers are known and no message is local: Step cannot fail.
-        base::Status s = members_[msg.to - 1]->node->Step(std::move(msg));
+        base::Status s = members_[msg.to - 1]->node->Step(msg);
         CAIRN_CHECK(s.ok(), "%s", s.ToString().c_str());
       }
-      spare_.clear();
-      progress = true;
     }
     if (!progress) return;
   }

@@ -6,7 +6,8 @@
 // the same way; keep the two loops in step (docs/bench/raft.md). Node 1 is
 // the leader. Every node persists to its own MemoryStorage and applies by
 // adding up payload sizes; messages are delivered in memory, after the
-// sender's Ready was persisted.
+// sender's Ready was persisted: first every node with a Ready handles it,
+// then the messages of those Readies are delivered, node by node, in order.
 
 #include <cstdint>
 #include <memory>
@@ -52,7 +53,11 @@ class Cluster {
     uint64_t id = 0;
     raft::MemoryStorage storage;
     std::unique_ptr<raft::RawNode> node;
-    raft::Ready rd;            // reused: GetReady(&rd) keeps its capacity
+    // Reused: GetReady(&rd) keeps its capacity and recycles the entry
+    // buffers of the messages it holds, which the cluster delivers from
+    // here by const reference (as a host encodes them for the network).
+    raft::Ready rd;
+    bool undelivered = false;  // rd.messages not yet delivered
     uint64_t applied = 1;      // index of the last applied entry
     uint64_t applied_sum = 0;  // the "state machine": bytes applied
     uint64_t compacted_to = 1;
@@ -63,8 +68,6 @@ class Cluster {
   void HandleReady(Member& m);
 
   std::vector<std::unique_ptr<Member>> members_;
-  std::vector<raftpb::Message> inbox_;  // sent, not yet delivered
-  std::vector<raftpb::Message> spare_;
   uint64_t next_read_ctx_ = 0;
 };
 
