@@ -13,6 +13,7 @@ cairn_add_test(raft_core_test
     raft_test.cc
     raw_node_test.cc
     storage_test.cc
+    util_test.cc
   LIBS raft)
 
 # The codec test compares against protoc's code for raft.proto; only this
