@@ -1,6 +1,7 @@
 #include "fuzz/sim/cluster.h"
 
 #include <cstdlib>
+#include <deque>
 #include <utility>
 
 #include "base/check.h"
@@ -51,6 +52,10 @@ struct Cluster::Node {
   uint64_t incarnation = 0;
   uint64_t commit = 0;  // Highest commit seen in this incarnation.
   raft::Ready rd;       // Reused between Readies.
+  // Async-storage-writes mode: MsgStorageAppend / MsgStorageApply waiting
+  // for the node's (slow) append and apply threads. Lost in a crash.
+  std::deque<raftpb::Message> append_queue;
+  std::deque<raftpb::Message> apply_queue;
 };
 
 Cluster::Cluster(const SimOptions& options)
@@ -126,6 +131,7 @@ void Cluster::Start(int i) {
            n.incarnation + 1;
   c.logger = n.logger.get();
   c.testing_knobs = options_.knobs;
+  c.async_storage_writes = options_.mode == StorageMode::kAsync;
   base::Result<std::unique_ptr<raft::RawNode>> r = raft::RawNode::New(c);
   if (!r.ok()) {
     Fail("n" + std::to_string(i + 1) +
@@ -139,6 +145,8 @@ void Cluster::Start(int i) {
 
 void Cluster::Crash(int i) {
   nodes_[i]->raft.reset();
+  nodes_[i]->append_queue.clear();  // Writes not done are lost.
+  nodes_[i]->apply_queue.clear();
   clients_.NodeCrashed(i);
 }
 
@@ -225,6 +233,51 @@ void Cluster::ApplyCommitted(int i, const std::vector<raftpb::Entry>& ents) {
   }
 }
 
+void Cluster::Persist(int i, const raftpb::Snapshot* snap,
+                      const std::vector<raftpb::Entry>& entries,
+                      const raftpb::HardState* hs) {
+  Node& n = *nodes_[i];
+  if (snap != nullptr && !raftpb::IsEmptySnap(*snap)) {
+    const raftpb::SnapshotMetadata& md = snap->metadata;
+    base::Status s = n.storage.ApplySnapshot(*snap);
+    if (!s.ok()) {
+      Fail("n" + std::to_string(i + 1) + " snapshot: " + s.ToString());
+    }
+    if (!n.sm.Restore(snap->data.view(), md.index)) {
+      Fail("n" + std::to_string(i + 1) + " got a malformed snapshot image");
+    }
+    checker_.ObserveSnapshotApplied(i, md.index, md.term);
+  }
+  if (!entries.empty()) {
+    base::Status s = n.storage.Append(entries);
+    if (!s.ok()) Fail("n" + std::to_string(i + 1) + " append: " + s.ToString());
+    checker_.ObservePersisted(i, entries, n.storage);
+  }
+  if (hs != nullptr) {
+    n.storage.SetHardState(*hs);
+    checker_.ObserveHardState(i, *hs);
+  }
+}
+
+void Cluster::ServeReads(int i, const std::vector<raft::ReadState>& reads) {
+  Node& n = *nodes_[i];
+  for (const raft::ReadState& rs : reads) {
+    const std::string ctx = rs.request_ctx.ToString();
+    clients_.ReadIndexKnown(i, std::strtoull(ctx.c_str(), nullptr, 10),
+                            rs.index);
+  }
+  clients_.Applied(i, n.sm.applied(), now_,
+                   [&n](const std::string& key) { return n.sm.Get(key); });
+}
+
+void Cluster::CheckLeaderLog(int i) {
+  Node& n = *nodes_[i];
+  raft::BasicStatus bs = n.raft->GetBasicStatus();
+  if (bs.soft_state.raft_state == raft::StateType::kStateLeader) {
+    checker_.CheckLeaderCompleteness(i, bs.hard_state.term, n.storage);
+  }
+}
+
 void Cluster::HandleReady(int i) {
   Node& n = *nodes_[i];
   raft::Ready& rd = n.rd;
@@ -233,38 +286,71 @@ void Cluster::HandleReady(int i) {
     std::string d = raft::DescribeReady(rd, FormatData);
     if (!d.empty()) Trace("  n" + std::to_string(i + 1) + " Ready:\n" + d);
   }
-  if (rd.snapshot && !raftpb::IsEmptySnap(*rd.snapshot)) {
-    const raftpb::SnapshotMetadata& md = rd.snapshot->metadata;
-    base::Status s = n.storage.ApplySnapshot(*rd.snapshot);
-    if (!s.ok())
-      Fail("n" + std::to_string(i + 1) + " snapshot: " + s.ToString());
-    if (!n.sm.Restore(rd.snapshot->data.view(), md.index)) {
-      Fail("n" + std::to_string(i + 1) + " got a malformed snapshot image");
+  if (options_.mode == StorageMode::kAsync) {
+    // The writes travel as local messages to the node's storage threads;
+    // the rest of the Ready is informational. No Advance().
+    for (raftpb::Message& m : rd.messages) {
+      if (m.to == raft::kLocalAppendThread) {
+        n.append_queue.push_back(std::move(m));
+      } else if (m.to == raft::kLocalApplyThread) {
+        n.apply_queue.push_back(std::move(m));
+      } else {
+        net_.Send(std::move(m));
+      }
     }
-    checker_.ObserveSnapshotApplied(i, md.index, md.term);
+    ServeReads(i, rd.read_states);
+    return;
   }
-  if (!rd.entries.empty()) {
-    base::Status s = n.storage.Append(rd.entries);
-    if (!s.ok()) Fail("n" + std::to_string(i + 1) + " append: " + s.ToString());
-    checker_.ObservePersisted(i, rd.entries, n.storage);
-  }
-  if (rd.hard_state) {
-    n.storage.SetHardState(*rd.hard_state);
-    checker_.ObserveHardState(i, *rd.hard_state);
-  }
+  Persist(i, rd.snapshot ? &*rd.snapshot : nullptr, rd.entries,
+          rd.hard_state ? &*rd.hard_state : nullptr);
   for (raftpb::Message& m : rd.messages) net_.Send(std::move(m));
   ApplyCommitted(i, rd.committed_entries);
-  for (const raft::ReadState& rs : rd.read_states) {
-    const std::string ctx = rs.request_ctx.ToString();
-    clients_.ReadIndexKnown(i, std::strtoull(ctx.c_str(), nullptr, 10),
-                            rs.index);
-  }
-  clients_.Applied(i, n.sm.applied(), now_,
-                   [&n](const std::string& key) { return n.sm.Get(key); });
+  ServeReads(i, rd.read_states);
   n.raft->Advance();
-  raft::BasicStatus bs = n.raft->GetBasicStatus();
-  if (bs.soft_state.raft_state == raft::StateType::kStateLeader) {
-    checker_.CheckLeaderCompleteness(i, bs.hard_state.term, n.storage);
+  CheckLeaderLog(i);
+}
+
+// Async mode: the append thread finishes its oldest write, then delivers
+// the responses that waited for it (to this node or to peers).
+void Cluster::AppendStep(int i) {
+  Node& n = *nodes_[i];
+  if (n.append_queue.empty()) return;
+  raftpb::Message m = std::move(n.append_queue.front());
+  n.append_queue.pop_front();
+  Trace("  n" + std::to_string(i + 1) +
+        " append thread: " + raft::DescribeMessage(m, FormatData));
+  raftpb::HardState hs{m.term, m.vote, m.commit};
+  const bool has_hs = !raftpb::IsEmptyHardState(hs);
+  Persist(i, m.snapshot ? &*m.snapshot : nullptr, m.entries,
+          has_hs ? &hs : nullptr);
+  StepResponses(i, std::move(m.responses));
+  if (n.append_queue.empty() && Alive(i) && !n.raft->HasReady()) {
+    CheckLeaderLog(i);
+  }
+}
+
+// Async mode: the apply thread applies its oldest batch of committed
+// entries, then acknowledges.
+void Cluster::ApplyStep(int i) {
+  Node& n = *nodes_[i];
+  if (n.apply_queue.empty()) return;
+  raftpb::Message m = std::move(n.apply_queue.front());
+  n.apply_queue.pop_front();
+  Trace("  n" + std::to_string(i + 1) +
+        " apply thread: " + raft::DescribeMessage(m, FormatData));
+  ApplyCommitted(i, m.entries);
+  ServeReads(i, {});
+  StepResponses(i, std::move(m.responses));
+}
+
+void Cluster::StepResponses(int i, std::vector<raftpb::Message> responses) {
+  for (raftpb::Message& r : responses) {
+    if (r.to == static_cast<uint64_t>(i + 1)) {
+      base::Status s = nodes_[i]->raft->Step(std::move(r));
+      if (!s.ok()) Trace("  local step: " + s.ToString());
+    } else {
+      net_.Send(std::move(r));
+    }
   }
 }
 
@@ -314,7 +400,14 @@ void Cluster::Execute(const Event& e) {
       (void)net_.Duplicate(e.c);
       break;
     case EventKind::kReady:
-      if (Alive(i) && nodes_[i]->raft->HasReady()) HandleReady(i);
+      if (!Alive(i)) break;
+      if (options_.mode == StorageMode::kAsync && e.b % 4 == 1) {
+        AppendStep(i);  // A slow disk: writes finish when scheduled.
+      } else if (options_.mode == StorageMode::kAsync && e.b % 4 == 2) {
+        ApplyStep(i);
+      } else if (nodes_[i]->raft->HasReady()) {
+        HandleReady(i);
+      }
       break;
     case EventKind::kPropose:
       if (Alive(i)) {
@@ -403,9 +496,17 @@ bool Cluster::Stabilize(int max_rounds) {
   for (int round = 0; round < max_rounds; ++round) {
     bool progress = false;
     for (int i = 0; i < options_.nodes; ++i) {
-      if (Alive(i) && nodes_[i]->raft->HasReady()) {
+      if (!Alive(i)) continue;
+      Node& n = *nodes_[i];
+      if (n.raft->HasReady()) {
         ++now_;
         HandleReady(i);
+        progress = true;
+      }
+      while (!n.append_queue.empty() || !n.apply_queue.empty()) {
+        ++now_;
+        AppendStep(i);
+        ApplyStep(i);
         progress = true;
       }
     }

@@ -13,8 +13,12 @@
 //
 // Ready handling follows ready.h's contract in sync mode: apply the
 // snapshot, append entries, set the HardState, then send messages, apply
-// committed entries, serve reads, Advance. (The async-storage-writes mode
-// is not simulated yet; see docs/testing.md.)
+// committed entries, serve reads, Advance. In async-storage-writes mode
+// (SimOptions::mode) a Ready only hands MsgStorageAppend / MsgStorageApply
+// to the node's append and apply queues; separate events (kReady with
+// b % 4 == 1 or 2) complete the oldest write or apply and deliver the
+// responses that waited for it, so a slow disk acknowledges late, and a
+// crash loses the writes still queued.
 //
 // After every Execute(), the cluster feeds what happened to the
 // SafetyChecker and calls each live node's CheckInvariants(); the first
@@ -83,6 +87,14 @@ class Cluster {
   void Start(int i);
   void Crash(int i);
   void HandleReady(int i);
+  void Persist(int i, const raftpb::Snapshot* snap,
+               const std::vector<raftpb::Entry>& entries,
+               const raftpb::HardState* hs);
+  void ServeReads(int i, const std::vector<raft::ReadState>& reads);
+  void CheckLeaderLog(int i);
+  void AppendStep(int i);
+  void ApplyStep(int i);
+  void StepResponses(int i, std::vector<raftpb::Message> responses);
   void ApplyCommitted(int i, const std::vector<raftpb::Entry>& entries);
   void Deliver(raftpb::Message m);
   void ReportLoss(const raftpb::Message& m, bool unreachable);

@@ -195,11 +195,15 @@ Event Generator::Next(const ClusterView& view) {
     return {EventKind::kDeliver, 0, 0, k};
   }
   if (s < 75) {
+    // In async mode b picks the step: Ready, append or apply (cluster.h).
+    const uint8_t b = options_.mode == StorageMode::kAsync
+                          ? static_cast<uint8_t>(rng_.Uniform(4))
+                          : 0;
     for (int tries = 0; tries < 3; ++tries) {
       uint8_t n = PickNode(view, true);
-      if (view.has_ready[n]) return {EventKind::kReady, n};
+      if (view.has_ready[n] || b != 0) return {EventKind::kReady, n, b};
     }
-    return {EventKind::kReady, PickNode(view, true)};
+    return {EventKind::kReady, PickNode(view, true), b};
   }
   return {EventKind::kTick, TickNode()};
 }

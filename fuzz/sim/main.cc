@@ -59,7 +59,7 @@ int Usage(const std::string& error) {
   std::cerr
       << "sim: " << error << "\n"
       << "usage: sim [--seed S | --seeds A..B] [--nodes N|random]\n"
-         "           [--steps K] [--mode sync] [--faults LIST]\n"
+         "           [--steps K] [--mode sync|async] [--faults LIST]\n"
          "           [--bugs LIST] [--pre-vote 0|1] [--check-quorum 0|1]\n"
          "           [--no-vote-check] [--liveness-ticks T] [--trace]\n"
          "           [--shrink] [--save-schedule F] [--schedule-file F]\n"
@@ -97,10 +97,11 @@ bool ParseFlags(int argc, char** argv, Flags* f, std::string* error) {
       f->options.steps = std::atoi(value().c_str());
     } else if (a == "--mode") {
       std::string v = value();
-      if (v != "sync") {
-        *error = "--mode " + v + ": only sync is simulated so far";
+      if (v != "sync" && v != "async") {
+        *error = "--mode must be sync or async";
         return false;
       }
+      f->options.mode = v == "sync" ? StorageMode::kSync : StorageMode::kAsync;
     } else if (a == "--faults") {
       base::Result<Faults> faults = ParseFaults(value());
       if (!faults.ok()) {
