@@ -126,11 +126,24 @@ std::string NormalizeEtcdctlOutput(const std::string& text) {
   static const std::regex* id_dec =
       new std::regex("\"(cluster_id|member_id|ID|leader|id)\":[0-9]+");
   static const std::regex* term = new std::regex("\"raft_term\":[0-9]+");
-  static const std::regex* took = new std::regex("took [0-9.]+[a-zµ]+");
+  // -w fields prints "Name" : value.
+  static const std::regex* fields =
+      new std::regex("\"(ClusterID|MemberID|RaftTerm)\" : [0-9]+");
+  static const std::regex* took =
+      new std::regex("took(\":\"| = | )[0-9.]+[a-zµ]+");
+  // etcdctl's retry warnings: a timestamp and a per-process client UUID.
+  static const std::regex* ts = new std::regex("\"ts\":\"[^\"]*\"");
+  static const std::regex* client =
+      new std::regex("endpoint://client-[0-9a-f-]+/");
+  static const std::regex* endpoint = new std::regex("127\\.0\\.0\\.1:[0-9]+");
   std::string s = std::regex_replace(text, *id_hex, "<id>");
   s = std::regex_replace(s, *id_dec, "\"$1\":<id>");
   s = std::regex_replace(s, *term, "\"raft_term\":<term>");
-  s = std::regex_replace(s, *took, "took <time>");
+  s = std::regex_replace(s, *fields, "\"$1\" : <id>");
+  s = std::regex_replace(s, *took, "took$1<time>");
+  s = std::regex_replace(s, *ts, "\"ts\":<ts>");
+  s = std::regex_replace(s, *client, "endpoint://client-<uuid>/");
+  s = std::regex_replace(s, *endpoint, "<endpoint>");
   return s;
 }
 

@@ -35,6 +35,20 @@ TEST(NormalizeTest, MasksIdsAndTerms) {
       "{\"header\":{\"cluster_id\":<id>,\"raft_term\":<term>}}");
 }
 
+TEST(NormalizeTest, MasksRetryWarningsEndpointsAndTimings) {
+  EXPECT_EQ(NormalizeEtcdctlOutput(
+                "{\"level\":\"warn\",\"ts\":\"2026-11-22T04:05:21.607Z\","
+                "\"target\":\"endpoint://client-c83e-4f0b/127.0.0.1:30142\"}\n"
+                "127.0.0.1:2379 is healthy: successfully committed proposal: "
+                "took = 1.5ms\n"
+                "[{\"took\":\"6.35ms\"}]\n\"RaftTerm\" : 2\n"),
+            "{\"level\":\"warn\",\"ts\":<ts>,"
+            "\"target\":\"endpoint://client-<uuid>/<endpoint>\"}\n"
+            "<endpoint> is healthy: successfully committed proposal: "
+            "took = <time>\n"
+            "[{\"took\":\"<time>\"}]\n\"RaftTerm\" : <id>\n");
+}
+
 TEST(EtcdClusterTest, PutGetThroughRealEtcd) {
   std::string error;
   auto cluster = Cluster::Start(Flavor::kEtcd, 1, {}, &error);

@@ -184,6 +184,7 @@ bool Process::running() {
   pid_t r = waitpid(pid_, &status, WNOHANG);
   if (r == pid_) {
     pid_ = -1;
+    exit_status_ = status;
     return false;
   }
   return true;
@@ -205,6 +206,7 @@ int Process::Stop(int sig, std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   pid_ = -1;
+  exit_status_ = status;
   return status;
 }
 

@@ -53,12 +53,16 @@ class Process {
   int Stop(int sig,
            std::chrono::milliseconds timeout = std::chrono::seconds(20));
   pid_t pid() const { return pid_; }
+  // The waitpid status of the last exit seen by running() or Stop(); -1
+  // before that.
+  int exit_status() const { return exit_status_; }
   const std::string& log_path() const { return log_path_; }
   // The whole log written so far.
   std::string ReadLog() const;
 
  private:
   pid_t pid_ = -1;
+  int exit_status_ = -1;
   std::string log_path_;
 };
 

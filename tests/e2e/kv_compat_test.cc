@@ -1,0 +1,164 @@
+// Compatibility with etcd 3.4: the same etcdctl commands against a cairn
+// member and a real etcd member must print the same thing (after masking IDs,
+// terms, timings and ports), on stdout and stderr, with the same exit code.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <regex>
+
+#include "tests/e2e/compat.h"
+
+namespace e2e {
+namespace {
+
+void ExpectSame(const CompatRun& run) {
+  ASSERT_EQ(run.etcd.size(), run.cairn.size());
+  // The reference itself worked: etcdctl reached etcd and succeeded at
+  // least once.
+  EXPECT_TRUE(
+      std::any_of(run.etcd.begin(), run.etcd.end(), [](const std::string& t) {
+        return t.find("exit=0\n") != std::string::npos;
+      }));
+  for (size_t i = 0; i < run.etcd.size(); ++i) {
+    EXPECT_EQ(run.cairn[i], run.etcd[i]) << "step " << i;
+  }
+}
+
+TEST(KvCompatTest, PutGetOptions) {
+  std::vector<Step> steps = {
+      {{"put", "a", "1"}},
+      {{"put", "b", "22"}},
+      {{"put", "c", "333"}},
+      {{"put", "a", "4444"}},
+      {{"put", "d", "5", "--prev-kv"}},
+      {{"put", "d", "6", "--prev-kv", "-w", "json"}},
+      {{"put", "d", "7", "--prev-kv", "-w", "fields"}},
+      {{"put", "b", "--ignore-value"}},
+      {{"put", "b", "--ignore-value", "-w", "json"}},
+      {{"put", "zz", "--ignore-value"}},
+      {{"put", "zz", "7", "--ignore-lease"}},
+      {{"put", "e", "1", "--lease=1234"}},
+      {{"get", "a"}},
+      {{"get", "a", "--prefix"}},
+      {{"get", "", "--prefix"}},
+      {{"get", "b", "--from-key"}},
+      {{"get", "a", "--rev=2"}},
+      {{"get", "a", "--rev=1"}},
+      {{"get", "a", "e", "--limit=2"}},
+      {{"get", "a", "e", "--limit=2", "-w", "json"}},
+      {{"get", "a", "z", "--order=DESCEND"}},
+      {{"get", "a", "z", "--keys-only"}},
+      {{"get", "a", "z", "--count-only"}},
+      {{"get", "a", "z", "--count-only", "-w", "json"}},
+      {{"get", "a", "z", "--print-value-only"}},
+      {{"get", "a", "z", "-w", "json"}},
+      {{"get", "a", "z", "-w", "fields"}},
+      {{"get", "a", "--keys-only", "-w", "json"}},
+      {{"get", "nokey"}},
+      {{"get", "nokey", "-w", "json"}},
+      {{"get", "nokey", "-w", "fields"}},
+      {{"get", "a", "--rev=100"}},
+  };
+  for (const char* by : {"KEY", "CREATE", "MODIFY", "VALUE", "VERSION"}) {
+    for (const char* order : {"ASCEND", "DESCEND"}) {
+      steps.push_back({{"get", "a", "z", std::string("--sort-by=") + by,
+                        std::string("--order=") + order}});
+    }
+    steps.push_back({{"get", "a", "z", std::string("--sort-by=") + by}});
+  }
+  CompatRun run;
+  std::string error;
+  ASSERT_TRUE(RunOnBoth({}, steps, &run, &error)) << error;
+  ExpectSame(run);
+}
+
+TEST(KvCompatTest, DeleteTxnCompaction) {
+  std::vector<Step> steps = {
+      {{"put", "a", "1"}},
+      {{"put", "b", "2"}},
+      {{"put", "b2", "3"}},
+      {{"put", "c", "4"}},
+      {{"put", "d", "6"}},
+      {{"del", "nokey"}},
+      {{"del", "a", "--prev-kv"}},
+      {{"del", "b", "--prefix", "--prev-kv", "-w", "json"}},
+      {{"del", "c", "--prev-kv", "-w", "fields"}},
+      {{"txn"}, "value(\"d\") = \"6\"\n\nput r1 ok\n\nput r2 bad\n\n"},
+      {{"txn"}, "value(\"d\") = \"9\"\n\nput r1 ok\n\nput r2 bad\n\n"},
+      {{"txn", "-w", "json"},
+       "version(\"d\") = \"1\"\ncreate(\"d\") > \"0\"\nmod(\"d\") < \"100\"\n\n"
+       "get d\nput r3 x\ndel r1\n\n\n"},
+      {{"txn", "-w", "fields"}, "value(\"d\") != \"6\"\n\n\nget r2\nget d\n\n"},
+      {{"txn", "-w", "json"}, "mod(\"nokey\") = \"0\"\n\nget d\n\n\n"},
+      {{"get", "", "--prefix"}},
+      {{"compact", "3"}},
+      {{"compact", "3"}},
+      {{"compact", "2"}},
+      {{"get", "a", "--rev=2"}},
+      {{"get", "b", "--rev=3"}},
+      {{"get", "b", "--rev=4"}},
+      {{"compact", "1000"}},
+      {{"get", "d", "--rev=1000"}},
+      {{"get", "d", "-w", "json"}},
+  };
+  CompatRun run;
+  std::string error;
+  ASSERT_TRUE(RunOnBoth({}, steps, &run, &error)) << error;
+  ExpectSame(run);
+}
+
+// Status carries sizes and raft indexes that legitimately differ (SQLite vs
+// bbolt, a different number of bootstrap entries): mask them.
+std::string MaskStatus(const std::string& text) {
+  static const std::regex* json = new std::regex(
+      "\"(dbSize|dbSizeInUse|raftIndex|raftAppliedIndex|raftTerm|revision)\":"
+      "[0-9]+");
+  // Table: size, is leader, is learner, raft term, index, applied index.
+  static const std::regex* table = new std::regex(
+      "[0-9.]+ [kMG]?B, (true|false), (true|false), [0-9]+, [0-9]+, [0-9]+");
+  std::string s = std::regex_replace(text, *json, "\"$1\":<n>");
+  return std::regex_replace(s, *table, "<size>, $1, $2, <term>, <n>, <n>");
+}
+
+TEST(KvCompatTest, EndpointAndMembers) {
+  std::vector<Step> steps = {
+      {{"endpoint", "status"}}, {{"endpoint", "status", "-w", "json"}},
+      {{"endpoint", "health"}}, {{"endpoint", "health", "-w", "json"}},
+      {{"member", "list"}},     {{"member", "list", "-w", "json"}},
+  };
+  CompatRun run;
+  std::string error;
+  ASSERT_TRUE(RunOnBoth({}, steps, &run, &error, &MaskStatus)) << error;
+  ExpectSame(run);
+}
+
+// The errors etcd gives for bad requests: same text on stderr, same exit
+// code.
+TEST(ErrorCompatTest, LimitsAndBadRequests) {
+  std::string big(3000, 'x');
+  std::vector<Step> steps = {
+      {{"put", "", "x"}},
+      {{"get", ""}},
+      {{"del", ""}},
+      {{"put", "k", big}},
+      {{"put", "k", "small"}},
+      {{"txn"}, "\nput t1 a\nput t2 b\nput t3 c\n\n\n"},
+      {{"txn"}, "\nput t1 a\nput t1 b\n\n\n"},
+      {{"txn"}, "\nput t1 a\ndel t1\n\n\n"},
+      {{"txn"}, "\nput t1 a\nput t2 b\n\n\n"},
+      {{"compact", "2"}},
+      {{"get", "k", "--rev=1"}},
+      {{"get", "k", "--rev=99"}},
+      {{"compact", "99"}},
+  };
+  CompatRun run;
+  std::string error;
+  ASSERT_TRUE(RunOnBoth({"--max-request-bytes=1024", "--max-txn-ops=2"}, steps,
+                        &run, &error))
+      << error;
+  ExpectSame(run);
+}
+
+}  // namespace
+}  // namespace e2e
