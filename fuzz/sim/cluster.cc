@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <deque>
+#include <optional>
 #include <utility>
 
 #include "base/check.h"
@@ -310,20 +311,28 @@ void Cluster::HandleReady(int i) {
   CheckLeaderLog(i);
 }
 
+std::optional<raftpb::Message> Cluster::TakeStorageWork(
+    int i, std::deque<raftpb::Message>& queue, const char* thread) {
+  if (queue.empty()) return std::nullopt;
+  raftpb::Message m = std::move(queue.front());
+  queue.pop_front();
+  Trace("  n" + std::to_string(i + 1) + " " + thread +
+        " thread: " + raft::DescribeMessage(m, FormatData));
+  return m;
+}
+
 // Async mode: the append thread finishes its oldest write, then delivers
 // the responses that waited for it (to this node or to peers).
 void Cluster::AppendStep(int i) {
   Node& n = *nodes_[i];
-  if (n.append_queue.empty()) return;
-  raftpb::Message m = std::move(n.append_queue.front());
-  n.append_queue.pop_front();
-  Trace("  n" + std::to_string(i + 1) +
-        " append thread: " + raft::DescribeMessage(m, FormatData));
-  raftpb::HardState hs{m.term, m.vote, m.commit};
+  std::optional<raftpb::Message> m =
+      TakeStorageWork(i, n.append_queue, "append");
+  if (!m) return;
+  raftpb::HardState hs{m->term, m->vote, m->commit};
   const bool has_hs = !raftpb::IsEmptyHardState(hs);
-  Persist(i, m.snapshot ? &*m.snapshot : nullptr, m.entries,
+  Persist(i, m->snapshot ? &*m->snapshot : nullptr, m->entries,
           has_hs ? &hs : nullptr);
-  StepResponses(i, std::move(m.responses));
+  StepResponses(i, std::move(m->responses));
   if (n.append_queue.empty() && Alive(i) && !n.raft->HasReady()) {
     CheckLeaderLog(i);
   }
@@ -332,15 +341,12 @@ void Cluster::AppendStep(int i) {
 // Async mode: the apply thread applies its oldest batch of committed
 // entries, then acknowledges.
 void Cluster::ApplyStep(int i) {
-  Node& n = *nodes_[i];
-  if (n.apply_queue.empty()) return;
-  raftpb::Message m = std::move(n.apply_queue.front());
-  n.apply_queue.pop_front();
-  Trace("  n" + std::to_string(i + 1) +
-        " apply thread: " + raft::DescribeMessage(m, FormatData));
-  ApplyCommitted(i, m.entries);
+  std::optional<raftpb::Message> m =
+      TakeStorageWork(i, nodes_[i]->apply_queue, "apply");
+  if (!m) return;
+  ApplyCommitted(i, m->entries);
   ServeReads(i, {});
-  StepResponses(i, std::move(m.responses));
+  StepResponses(i, std::move(m->responses));
 }
 
 void Cluster::StepResponses(int i, std::vector<raftpb::Message> responses) {

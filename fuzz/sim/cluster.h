@@ -27,7 +27,9 @@
 // Thread safety: none.
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -92,6 +94,8 @@ class Cluster {
                const raftpb::HardState* hs);
   void ServeReads(int i, const std::vector<raft::ReadState>& reads);
   void CheckLeaderLog(int i);
+  std::optional<raftpb::Message> TakeStorageWork(
+      int i, std::deque<raftpb::Message>& queue, const char* thread);
   void AppendStep(int i);
   void ApplyStep(int i);
   void StepResponses(int i, std::vector<raftpb::Message> responses);
