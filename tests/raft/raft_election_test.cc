@@ -399,6 +399,71 @@ TEST(RaftElectionTest, PreVoteRejectedByUpToDateCheck) {
   EXPECT_EQ(rejections, 2);
 }
 
+// A node partitioned away (and behind) rejoins while the leader is cut
+// off: with PreVote the remaining two must still elect a leader, although
+// the rejoining node has a smaller term (etcd's
+// TestNodeWithSmallerTermCanCompleteElection; PreVote used to deadlock
+// here).
+TEST(RaftElectionTest, NodeWithSmallerTermCanCompleteElection) {
+  RaftNetwork n = NewRaftNetwork(3, Options(true, false));
+  for (uint64_t id : {1u, 2u, 3u}) n.raft(id).BecomeFollower(1, 0);
+  n.net->Cut(1, 3);
+  n.net->Cut(2, 3);
+
+  n.net->Send(Hup(1));
+  ASSERT_EQ(n.raft(1).state(), StateType::kStateLeader);
+  ASSERT_EQ(n.raft(2).state(), StateType::kStateFollower);
+  n.net->Send(Hup(3));
+  ASSERT_EQ(n.raft(3).state(), StateType::kStatePreCandidate);
+  n.net->Send(Hup(2));
+
+  EXPECT_EQ(n.raft(1).term(), 3u);
+  EXPECT_EQ(n.raft(2).term(), 3u);
+  EXPECT_EQ(n.raft(3).term(), 1u);
+  EXPECT_EQ(n.raft(1).state(), StateType::kStateFollower);
+  EXPECT_EQ(n.raft(2).state(), StateType::kStateLeader);
+  EXPECT_EQ(n.raft(3).state(), StateType::kStatePreCandidate);
+
+  // Bring 3 back and "crash" the leader 2.
+  n.net->Recover();
+  n.net->Cut(2, 1);
+  n.net->Cut(2, 3);
+  n.net->Send(Hup(3));
+  n.net->Send(Hup(1));
+  EXPECT_TRUE(n.raft(1).state() == StateType::kStateLeader ||
+              n.raft(3).state() == StateType::kStateLeader)
+      << "no leader";
+}
+
+// A node that is not in its own configuration cannot campaign, but it
+// still follows (and votes for) a leader (etcd's
+// TestNonPromotableVoterWithCheckQuorum).
+TEST(RaftElectionTest, NonPromotableVoterWithCheckQuorum) {
+  auto a = RaftPeer::New(1, 10, 1, TestStorage::WithPeers({1, 2}),
+                         Options(false, true));
+  auto b = RaftPeer::New(2, 10, 1, TestStorage::WithPeers({1}),
+                         Options(false, true));
+  RaftPeer* pa = a.get();
+  RaftPeer* pb = b.get();
+  ASSERT_FALSE(pb->raft().Promotable());
+  Network net;
+  net.AddPeer(1, std::move(a));
+  net.AddPeer(2, std::move(b));
+
+  SetRandomizedElectionTimeout(pb->raft(), pb->raft().election_timeout() + 1);
+  for (int i = 0; i < 2 * pb->raft().election_timeout(); ++i) {
+    pb->raft().Tick();
+    net.Send(pb->ReadMessages());
+  }
+  EXPECT_EQ(pb->raft().state(), StateType::kStateFollower);
+  EXPECT_EQ(pb->raft().term(), 0u) << "a non-promotable node campaigned";
+
+  net.Send(Hup(1));
+  EXPECT_EQ(pa->raft().state(), StateType::kStateLeader);
+  EXPECT_EQ(pb->raft().state(), StateType::kStateFollower);
+  EXPECT_EQ(pb->raft().lead(), 1u);
+}
+
 // Election Safety and State Machine Safety (paper Figure 3) under random
 // partitions, message loss, ticks and proposals, with PreVote and
 // CheckQuorum chosen by the seed: at most one leader per term, and no two
