@@ -51,6 +51,7 @@ using Metadata = std::vector<std::pair<std::string, std::string>>;
 
 class ServerCall {
  public:
+  // Created by Http2Session when a request's HEADERS begin.
   ServerCall(Http2Session* session, int32_t stream_id);
   ServerCall(const ServerCall&) = delete;
   ServerCall& operator=(const ServerCall&) = delete;
@@ -78,7 +79,11 @@ class ServerCall {
   // wait while this is large; the call does not limit it.
   size_t pending_bytes() const { return out_.size() - out_offset_; }
 
-  // --- Callbacks (set from the handler, before returning from it) -------
+  // --- Callbacks ---------------------------------------------------------
+  // Set them from the handler, before it returns. All run on the loop
+  // thread, never re-entrantly from Write/Finish. They are dropped when the
+  // call ends (finished and its stream closed, or cancelled), so they may
+  // capture the CallPtr itself: the reference cycle is broken then.
   // Client and bidi streaming: each request message, in order. Messages
   // that arrive before a callback is set are kept and delivered when it is.
   void OnMessage(std::function<void(std::string)> cb);
@@ -96,6 +101,9 @@ class ServerCall {
   void OnCancel(std::function<void()> cb);
 
   // --- Answering -----------------------------------------------------------
+  // Any loop callback may answer, at any time. Bytes go out right after the
+  // read being processed, or else from the session's uv_idle_t before the
+  // loop next sleeps (see Http2Session::RequestFlush).
   // Queues one response message; the first Write also sends the response
   // headers (:status 200, content-type application/grpc). Returns false and
   // does nothing once the call is done.
@@ -108,14 +116,14 @@ class ServerCall {
   // Unary convenience: Write(response) then Finish(OK).
   void Reply(std::string_view response);
 
-  // For the session's nghttp2 data provider: copies pending response bytes
-  // into `buf`, or ends DATA and submits the trailers once finished.
+  // Internal, for the session's nghttp2 data provider: copies pending
+  // response bytes into `buf`, or ends DATA and submits the trailers once
+  // finished.
   ssize_t ReadResponseForNghttp2(nghttp2_session* s, int32_t stream_id,
                                  uint8_t* buf, size_t length, uint32_t* flags);
 
  private:
   friend class Http2Session;
-  enum class State { kHeaders, kRunning };
 
   // Marks the call cancelled and runs OnCancel (once). Detaches first.
   void Cancel();

@@ -116,6 +116,11 @@ std::optional<uint64_t> ParseGrpcTimeoutMs(std::string_view value) {
   return ms;
 }
 
+base::Status UnmarshalError(std::string_view detail) {
+  return base::Status::Internal("grpc: error unmarshalling request: " +
+                                std::string(detail));
+}
+
 std::string PercentEncode(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;

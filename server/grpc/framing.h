@@ -64,6 +64,10 @@ class MessageReader {
 // a non-zero timeout. nullopt when malformed.
 std::optional<uint64_t> ParseGrpcTimeoutMs(std::string_view value);
 
+// INTERNAL "grpc: error unmarshalling request: <detail>": grpc-go's answer
+// to a request message that does not parse as the method's type.
+base::Status UnmarshalError(std::string_view detail);
+
 // grpc-message encoding: bytes outside 0x20-0x7E and '%' become %XX
 // (uppercase hex).
 std::string PercentEncode(std::string_view text);

@@ -27,7 +27,10 @@
 //
 // Handlers run on the loop thread and must not block. A handler may answer
 // synchronously (Reply inside the handler) or keep the CallPtr and answer
-// later from any loop callback.
+// later from any loop callback. Messages are the serialized protobuf bytes
+// (uncompressed) both ways; the transport never parses them. A request
+// that does not parse should end with call->Finish(UnmarshalError(why)),
+// grpc-go's INTERNAL "grpc: error unmarshalling request: ...".
 
 #include <functional>
 #include <map>

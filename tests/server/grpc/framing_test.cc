@@ -113,6 +113,13 @@ TEST(FramingTest, ParseGrpcTimeout) {
   }
 }
 
+TEST(FramingTest, UnmarshalError) {
+  base::Status st = UnmarshalError("proto: bad wiretype");
+  EXPECT_EQ(st.code(), base::StatusCode::kInternal);
+  EXPECT_EQ(st.message(),
+            "grpc: error unmarshalling request: proto: bad wiretype");
+}
+
 TEST(FramingTest, PercentEncoding) {
   EXPECT_EQ(PercentEncode("etcdserver: key is not provided"),
             "etcdserver: key is not provided");

@@ -57,7 +57,6 @@ class TestServer {
   // Counters the handlers keep (read from the test thread).
   std::atomic<int> cancelled{0};  // OnCancel callbacks run.
   std::atomic<int> started{0};    // Handlers run.
-  std::atomic<int> open_connections{0};
 
  private:
   struct State;
