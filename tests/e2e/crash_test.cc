@@ -63,12 +63,15 @@ void ExpectAcked(const Cluster& cluster, const std::string& prefix, int n) {
 
 std::string WriterCommandPath() { return CAIRN_PROTOCOL_CLIENT; }
 
-TEST(CrashTest, KillNineLosesNoAcknowledgedWrite) {
+// Rounds of: a writer streams puts, the member gets `sig` at a random
+// moment, restarts, and every acknowledged put is there. With SIGTERM the
+// member must also exit 0 (a clean stop that finishes in-flight requests).
+void WriteAndStop(const std::vector<std::string>& flags, int sig, int rounds) {
   std::mt19937_64 rng(Seed());
   std::string error;
-  auto cluster = Cluster::Start(Flavor::kCairn, 1, {}, &error);
+  auto cluster = Cluster::Start(Flavor::kCairn, 1, flags, &error);
   ASSERT_NE(cluster, nullptr) << error;
-  for (int round = 0; round < 4; ++round) {
+  for (int round = 0; round < rounds; ++round) {
     std::string prefix = "crash/" + std::to_string(round) + "/";
     Process writer;
     std::string log = cluster->dir() + "/writer" + std::to_string(round);
@@ -77,9 +80,19 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedWrite) {
          std::to_string(cluster->member(0).client_port), "writer", prefix},
         log, &error))
         << error;
-    int delay_ms = 300 + static_cast<int>(rng() % 1500);
+    // Once the writer is streaming (python and grpc take a while to load),
+    // stop the member at a random moment.
+    ASSERT_TRUE(WaitFor([&] { return AckedCount(writer.ReadLog()) > 0; },
+                        std::chrono::seconds(20)))
+        << writer.ReadLog();
+    int delay_ms = static_cast<int>(rng() % 1200);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    cluster->StopMember(0, SIGKILL);
+    int status = cluster->member(0).process->Stop(sig);
+    if (sig != SIGKILL) {
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+          << "status " << status << "; log:\n"
+          << cluster->member(0).process->ReadLog();
+    }
     // The writer stops at its first failed put.
     ASSERT_TRUE(
         WaitFor([&] { return !writer.running(); }, std::chrono::seconds(20)));
@@ -92,6 +105,20 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedWrite) {
     EXPECT_GT(acked, 0);
     ExpectAcked(*cluster, prefix, acked);
   }
+}
+
+TEST(CrashTest, KillNineLosesNoAcknowledgedWrite) {
+  WriteAndStop({}, SIGKILL, 3);
+}
+
+// Small --snapshot-count: restarts load a snapshot and replay the WAL after
+// it, and old segments/snapshots get released while writes stream.
+TEST(CrashTest, KillNineWithFrequentSnapshots) {
+  WriteAndStop({"--snapshot-count=100"}, SIGKILL, 2);
+}
+
+TEST(CrashTest, SigtermDuringWritesExitsZeroAndKeepsAcknowledged) {
+  WriteAndStop({}, SIGTERM, 2);
 }
 
 // --- WAL surgery -----------------------------------------------------------

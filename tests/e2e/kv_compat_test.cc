@@ -108,6 +108,50 @@ TEST(KvCompatTest, DeleteTxnCompaction) {
   ExpectSame(run);
 }
 
+// Options combined: sorting with a limit, counts with a limit, binary keys,
+// --hex, physical compaction, multi-compare txns, range deletes.
+TEST(KvCompatTest, CombinedOptions) {
+  std::vector<Step> steps = {
+      {{"put", "a", "1a"}},
+      {{"put", "b", "0b"}},
+      {{"put", "c", "1c"}},
+      {{"put", "d", "1d"}},
+      {{"put", "e", "0e"}},
+      {{"put", "f", "1f"}},
+      {{"put", "a", "9a"}},
+      {{"put", "c", "0c"}},
+      {{"get", "a", "z", "--sort-by=VALUE", "--order=DESCEND", "--limit=2"}},
+      {{"get", "a", "z", "--sort-by=MODIFY", "--limit=3", "-w", "json"}},
+      {{"get", "a", "z", "--limit=2", "--count-only", "-w", "json"}},
+      {{"get", "a", "--from-key", "--limit=2", "-w", "json"}},
+      {{"get", "a", "--prefix", "--rev=3", "-w", "json"}},
+      {{"get", "a", "z", "--keys-only", "--limit=1", "-w", "json"}},
+      {{"get", "a", "z", "--consistency=s"}},
+      {{"put", std::string("kÿ", 3), "bin", "-w", "json"}},
+      {{"get", std::string("kÿ", 3), "-w", "json"}},
+      {{"get", "k", "--prefix", "--hex"}},
+      {{"del", "e", "--from-key", "--prev-kv"}},
+      {{"compact", "4", "--physical"}},
+      {{"compact", "5", "--physical", "-w", "json"}},
+      {{"get", "a", "--rev=4"}},
+      {{"get", "a", "--rev=3"}},
+      {{"txn", "-w", "json"},
+       "create(\"nokey\") = \"0\"\nversion(\"nokey\") = \"0\"\n\n"
+       "put nokey 1\n\n\n"},
+      {{"txn"},
+       "value(\"a\") > \"5\"\nvalue(\"c\") < \"1\"\n\nget a\n\ndel a\n\n"},
+      {{"txn", "-w", "json"},
+       "mod(\"a\") = \"7\"\n\nget a --prefix\nget --from-key b\n\n\n"},
+      {{"txn"}, "\n\n\n\n"},
+      {{"del", "a", "z", "-w", "json"}},
+      {{"get", "", "--from-key", "-w", "json"}},
+  };
+  CompatRun run;
+  std::string error;
+  ASSERT_TRUE(RunOnBoth({}, steps, &run, &error)) << error;
+  ExpectSame(run);
+}
+
 // Status carries sizes and raft indexes that legitimately differ (SQLite vs
 // bbolt, a different number of bootstrap entries): mask them.
 std::string MaskStatus(const std::string& text) {
