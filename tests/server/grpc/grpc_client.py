@@ -94,7 +94,7 @@ def case_deadline(ch):
 def case_cancel(ch):
     f = unary(ch, "Never").future(b"")
     # Give the request time to reach the server, then cancel (RST_STREAM).
-    threading.Event().wait(0.2)
+    threading.Event().wait(0.5)
     assert f.cancel()
     # A later call on the same channel still works.
     assert unary(ch, "Unary")(b"after", timeout=5) == b"after"

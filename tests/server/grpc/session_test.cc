@@ -188,7 +188,7 @@ TEST_F(SessionTest, AnswerFromPrepareGoesOutBeforeTheLoopSleeps) {
   int32_t id =
       c->StartCall("/test.Echo/BeforeSleep", EncodeMessage("bs"), true);
   // No other traffic wakes the loop: the answer must not wait for it.
-  ASSERT_TRUE(c->RunUntil([&] { return c->CallDone(id); }, 1000));
+  ASSERT_TRUE(c->RunUntil([&] { return c->CallDone(id); }, 3000));
   EXPECT_EQ(c->stream(id).GrpcStatus(), 0);
   ASSERT_EQ(c->stream(id).Messages().size(), 1u);
   EXPECT_EQ(c->stream(id).Messages()[0], "bs");
@@ -220,7 +220,7 @@ TEST_F(SessionTest, ClientThatDoesNotReadIsNotReadFrom) {
                                EncodeMessage(std::to_string(4 << 20)), true));
   }
   c->SendOnly();
-  for (int i = 0; i < 100 && server_->started.load() < 6; ++i) usleep(10000);
+  for (int i = 0; i < 500 && server_->started.load() < 6; ++i) usleep(10000);
   ASSERT_EQ(server_->started.load(), 6);
   usleep(200 * 1000);  // Let the server fill the socket and its queue.
   // More requests while the client still reads nothing: not read yet.
