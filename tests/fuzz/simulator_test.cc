@@ -44,7 +44,7 @@ TEST(SimulatorTest, CleanRunsOfEveryClusterSize) {
       SimOptions o;
       o.seed = seed;
       o.nodes = nodes;
-      o.steps = 1500;
+      o.steps = 1000;
       RunResult r = RunSimulation(o);
       EXPECT_TRUE(r.ok) << r.failure << "\n  replay: sim " << FormatOptions(o)
                         << " --trace";
@@ -59,7 +59,7 @@ TEST(SimulatorTest, EachFaultAloneAndNoFaults) {
                              "crash", "snapshot", "transfer", "skew"}) {
     SimOptions o;
     o.seed = testing::EnvOr("SIM_SEED", 3);
-    o.steps = 1500;
+    o.steps = 800;
     o.faults = ParseFaults(faults).value();
     RunResult r = RunSimulation(o);
     EXPECT_TRUE(r.ok) << r.failure << "\n  replay: sim " << FormatOptions(o);
@@ -71,14 +71,14 @@ TEST(SimulatorTest, ShrinkerKeepsTheFailure) {
   // shorter one that fails the same way.
   SimOptions o;
   o.forget_vote_on_restart = true;
-  o.steps = 1500;
+  o.steps = 800;
   RunResult failing;
   for (o.seed = 1; o.seed <= 300; ++o.seed) {
     failing = RunSimulation(o);
     if (!failing.ok) break;
   }
   ASSERT_FALSE(failing.ok) << "forget-vote not caught in 300 seeds";
-  ShrinkResult s = Shrink(o, failing.schedule, /*max_runs=*/3000);
+  ShrinkResult s = Shrink(o, failing.schedule, /*max_runs=*/500);
   std::cout << "seed " << o.seed << ": shrunk " << failing.schedule.size()
             << " -> " << s.schedule.size() << " events in " << s.runs
             << " runs: " << s.run.failure << "\n";

@@ -14,14 +14,14 @@ namespace {
 
 TEST(SmokeCampaignTest, AllSeedsPass) {
   const uint64_t first = testing::EnvOr("SIM_SEED", 1000);
-  const uint64_t count = testing::EnvOr("SIM_SMOKE_SEEDS", 200);
+  const uint64_t count = testing::EnvOr("SIM_SMOKE_SEEDS", 250);
   int failures = 0;
   uint64_t ticks = 0;
   for (uint64_t seed = first; seed < first + count; ++seed) {
     SimOptions o;
     o.seed = seed;
     o.nodes = 3 + static_cast<int>(seed % 5);
-    o.steps = 1000;
+    o.steps = 500;
     RunResult r = RunSimulation(o);
     ticks += r.ticks;
     if (!r.ok) {
