@@ -140,12 +140,16 @@ void RaftLog::NextCommittedEnts(bool allow_unstable,
   uint64_t lo = applying_ + 1;
   uint64_t hi = MaxAppliableIndex(allow_unstable) + 1;
   if (lo >= hi) return;
-  CAIRN_CHECK(applying_ents_size_ < max_applying_ents_size_,
-              "applying entry size (%llu-%llu)=%llu not positive",
-              static_cast<ull>(max_applying_ents_size_),
-              static_cast<ull>(applying_ents_size_),
-              static_cast<ull>(max_applying_ents_size_ - applying_ents_size_));
-  uint64_t max_size = max_applying_ents_size_ - applying_ents_size_;
+  // The budget left. When nothing is being applied, at least one entry
+  // goes out even over the budget (a budget of 0 means one entry at a
+  // time, like max_size_per_msg = 0).
+  if (applying_ents_size_ > 0 &&
+      applying_ents_size_ >= max_applying_ents_size_) {
+    return;
+  }
+  uint64_t max_size = applying_ents_size_ < max_applying_ents_size_
+                          ? max_applying_ents_size_ - applying_ents_size_
+                          : 0;
   base::Status s = Slice(lo, hi, max_size, out);
   CAIRN_CHECK(s.ok(), "unexpected error when getting unapplied entries: %s",
               s.ToString().c_str());
@@ -254,7 +258,8 @@ void RaftLog::AppliedTo(uint64_t i, uint64_t size) {
   applying_ = std::max(applying_, i);
   applying_ents_size_ =
       applying_ents_size_ > size ? applying_ents_size_ - size : 0;
-  applying_ents_paused_ = applying_ents_size_ >= max_applying_ents_size_;
+  applying_ents_paused_ =
+      applying_ents_size_ > 0 && applying_ents_size_ >= max_applying_ents_size_;
 }
 
 void RaftLog::AcceptApplying(uint64_t i, uint64_t size, bool allow_unstable) {
@@ -265,7 +270,8 @@ void RaftLog::AcceptApplying(uint64_t i, uint64_t size, bool allow_unstable) {
   applying_ents_size_ += size;
   // Pause when the budget is used up, or when the last hand-out stopped
   // short of what could be applied (the next entry would not fit).
-  applying_ents_paused_ = applying_ents_size_ >= max_applying_ents_size_ ||
+  applying_ents_paused_ = (applying_ents_size_ > 0 &&
+                           applying_ents_size_ >= max_applying_ents_size_) ||
                           i < MaxAppliableIndex(allow_unstable);
 }
 

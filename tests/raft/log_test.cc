@@ -525,6 +525,27 @@ TEST_F(RaftLogTest, NextCommittedEntsBoundedByBytes) {
   EXPECT_EQ(got[0].index, 5u);
 }
 
+// A budget of 0 (max_size_per_msg = 0 and its default for
+// max_committed_size_per_ready) hands out one entry at a time.
+TEST_F(RaftLogTest, NextCommittedEntsWithZeroBudget) {
+  MemoryStorage s;
+  ASSERT_TRUE(s.Append(Ents({{1, 1}, {2, 1}, {3, 1}})).ok());
+  auto l = NewLog(&s, 0);
+  l->CommitTo(3);
+  for (uint64_t i = 1; i <= 3; ++i) {
+    SCOPED_TRACE(i);
+    std::vector<Entry> got;
+    l->NextCommittedEnts(true, &got);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].index, i);
+    uint64_t size = test::Size(got[0]);
+    l->AcceptApplying(i, size, true);
+    EXPECT_FALSE(l->HasNextCommittedEnts(true));
+    l->AppliedTo(i, size);
+  }
+  EXPECT_FALSE(l->HasNextCommittedEnts(true));
+}
+
 TEST_F(RaftLogTest, AppliedToOutOfRangeAborts) {
   MemoryStorage s;
   auto l = NewLog(&s);
