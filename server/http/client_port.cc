@@ -16,7 +16,7 @@ constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 // One accepted connection: sniffing, then exactly one protocol.
 class ClientPort::Conn final : public net::ByteStream::Delegate {
  public:
-  Conn(ClientPort* port, std::unique_ptr<net::TcpStream> stream)
+  Conn(ClientPort* port, std::unique_ptr<net::ByteStream> stream)
       : port_(port), stream_(std::move(stream)) {}
 
   void Start() { stream_->Start(this); }
@@ -72,7 +72,7 @@ class ClientPort::Conn final : public net::ByteStream::Delegate {
   }
 
   ClientPort* port_;
-  std::unique_ptr<net::TcpStream> stream_;  // Until a protocol takes it.
+  std::unique_ptr<net::ByteStream> stream_;  // Until a protocol takes it.
   std::string sniffed_;
   std::unique_ptr<grpc::Http2Session> h2_;
   std::unique_ptr<Http1Connection> h1_;
@@ -95,8 +95,8 @@ base::Status ClientPort::Listen(const std::string& host, uint16_t port) {
   return base::Status();
 }
 
-void ClientPort::OnAccept(std::unique_ptr<net::TcpStream> stream) {
-  if (shutting_down_) return;  // ~TcpStream closes it.
+void ClientPort::OnAccept(std::unique_ptr<net::ByteStream> stream) {
+  if (shutting_down_) return;  // The stream's destructor closes it.
   auto conn = std::make_unique<Conn>(this, std::move(stream));
   Conn* raw = conn.get();
   conns_.emplace(raw, std::move(conn));

@@ -64,7 +64,8 @@ class ClientPort {
 
  private:
   class Conn;
-  void OnAccept(std::unique_ptr<net::TcpStream> stream);
+  // Takes any ByteStream, so a TLS stream wrapping the TCP one slots in.
+  void OnAccept(std::unique_ptr<net::ByteStream> stream);
   void OnConnClosed(Conn* conn);
   void MaybeShutdownDone();
   static void OnGraceTimer(uv_timer_t* t);
