@@ -369,17 +369,19 @@ base::Status Backend::Rollback() {
   return {};
 }
 
-base::Status Backend::InsertKv(const Row& row) {
+base::Status Backend::InsertKv(Revision rev, std::string_view key,
+                               int64_t create_revision, int64_t version,
+                               int64_t lease, std::string_view value) {
   CAIRN_RETURN_IF_ERROR(Fault("insert_kv"));
   Statement& s = stmts_->insert_kv;
   ResetOnExit r(s);
-  s.Bind(1, row.rev.main);
-  s.Bind(2, row.rev.sub);
-  s.Bind(3, std::string_view(row.key));
-  s.Bind(4, row.create_revision);
-  s.Bind(5, row.version);
-  s.Bind(6, row.lease);
-  s.Bind(7, std::string_view(row.value));
+  s.Bind(1, rev.main);
+  s.Bind(2, rev.sub);
+  s.Bind(3, key);
+  s.Bind(4, create_revision);
+  s.Bind(5, version);
+  s.Bind(6, lease);
+  s.Bind(7, value);
   int rc = s.Step();
   return rc == SQLITE_DONE ? base::Status() : Error(rc, "insert_kv");
 }

@@ -80,8 +80,11 @@ class Backend {
   base::Status Rollback();
   bool in_transaction() const { return in_txn_; }
 
-  // kv table.
-  base::Status InsertKv(const Row& row);
+  // kv table. Inserts one version; `version` 0 makes it a tombstone (then
+  // create_revision, lease and value must be 0 / empty).
+  base::Status InsertKv(Revision rev, std::string_view key,
+                        int64_t create_revision, int64_t version, int64_t lease,
+                        std::string_view value);
   // The row at `rev`; nullopt if there is none. With `with_value` false the
   // value is left empty.
   base::Result<std::optional<Row>> GetKv(Revision rev, bool with_value);

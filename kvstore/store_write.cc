@@ -1,6 +1,8 @@
 // Store: the write path (Put, DeleteRange, Compact) and event capture.
 
 #include <algorithm>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/check.h"
@@ -70,36 +72,38 @@ base::Status Store::PutLocked(const etcdserverpb::PutRequest& r,
   std::optional<kvstore::Revision> prev_rev;
   if (live) prev_rev = h.changes.back().rev;
 
-  Row row;
-  row.rev = rev;
-  row.key = r.key();
-  row.create_revision = live ? h.create_revision : rev.main;
-  row.version = live ? h.version + 1 : 1;
-  row.lease = r.ignore_lease() ? h.lease : r.lease();
+  const int64_t create = live ? h.create_revision : rev.main;
+  const int64_t version = live ? h.version + 1 : 1;
+  const int64_t lease = r.ignore_lease() ? h.lease : r.lease();
+  std::string kept_value;  // the old value, for ignore_value
+  std::string_view value = r.value();
   if (r.ignore_value() || (r.prev_kv() && live)) {
     CAIRN_ASSIGN_OR_RETURN(mvccpb::KeyValue prev, ReadKv(*prev_rev, true));
-    if (r.ignore_value()) row.value = prev.value();
+    if (r.ignore_value()) {
+      kept_value = prev.value();
+      value = kept_value;
+    }
     if (r.prev_kv()) *resp->mutable_prev_kv() = std::move(prev);
   }
-  if (!r.ignore_value()) row.value = r.value();
-  CAIRN_RETURN_IF_ERROR(Io(backend_->InsertKv(row)));
+  CAIRN_RETURN_IF_ERROR(
+      Io(backend_->InsertKv(rev, r.key(), create, version, lease, value)));
 
   if (listener_) {
     mvccpb::Event ev;
     ev.set_type(mvccpb::Event::PUT);
     mvccpb::KeyValue* kv = ev.mutable_kv();
-    kv->set_key(row.key);
-    kv->set_create_revision(row.create_revision);
+    kv->set_key(r.key());
+    kv->set_create_revision(create);
     kv->set_mod_revision(rev.main);
-    kv->set_version(row.version);
-    kv->set_value(row.value);
-    kv->set_lease(row.lease);
+    kv->set_version(version);
+    kv->set_value(std::string(value));
+    kv->set_lease(lease);
     CAIRN_RETURN_IF_ERROR(AddEvent(std::move(ev), prev_rev));
   }
 
-  if (live) lessor_.Detach(h.lease, row.key);
-  lessor_.Attach(row.lease, row.key);
-  KeyIndex::RecordPut(h, rev, row.create_revision, row.version, row.lease);
+  if (live) lessor_.Detach(h.lease, r.key());
+  lessor_.Attach(lease, r.key());
+  KeyIndex::RecordPut(h, rev, create, version, lease);
   resp->mutable_header()->set_revision(rev.main);
   return {};
 }
@@ -112,10 +116,8 @@ base::Status Store::DeleteKey(const std::string& key, const KeyHistory& h,
   if (prev != nullptr) {
     CAIRN_ASSIGN_OR_RETURN(*prev, ReadKv(prev_rev, true));
   }
-  Row row;
-  row.rev = rev;
-  row.key = key;  // tombstone: version 0, no value, no lease
-  CAIRN_RETURN_IF_ERROR(Io(backend_->InsertKv(row)));
+  // A tombstone: version 0, no value, no lease.
+  CAIRN_RETURN_IF_ERROR(Io(backend_->InsertKv(rev, key, 0, 0, 0, {})));
 
   if (listener_) {
     mvccpb::Event ev;
