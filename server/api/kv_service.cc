@@ -44,6 +44,19 @@ bool ParseRequest(const grpc::CallPtr& call, const MemberContext* ctx,
   return true;
 }
 
+// As etcd, the TxnResponse of a nested txn carries an empty header (its
+// puts, ranges and deletes keep their revision-only headers).
+void ClearNestedTxnHeaders(etcdserverpb::TxnResponse* r) {
+  for (etcdserverpb::ResponseOp& op : *r->mutable_responses()) {
+    if (!op.has_response_txn()) continue;
+    op.mutable_response_txn()->mutable_header()->Clear();
+    ClearNestedTxnHeaders(op.mutable_response_txn());
+  }
+}
+void Adjust(etcdserverpb::TxnResponse* r) { ClearNestedTxnHeaders(r); }
+template <typename Response>
+void Adjust(Response*) {}
+
 // Sends the outcome of a request: the error, or the response member `pick`
 // extracts from the InternalResponse, with its header completed.
 template <typename Response>
@@ -60,6 +73,7 @@ void Answer(const MemberContext* ctx, const grpc::CallPtr& call,
     return;
   }
   Response* r = (response.*pick)();
+  Adjust(r);
   FillHeader(ctx, r->mutable_header());
   call->Reply(r->SerializeAsString());
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <regex>
 
 #include "tests/e2e/compat.h"
@@ -175,6 +176,50 @@ TEST(KvCompatTest, EndpointAndMembers) {
   std::string error;
   ASSERT_TRUE(RunOnBoth({}, steps, &run, &error, &MaskStatus)) << error;
   ExpectSame(run);
+}
+
+// What protocol_client.py prints for each of `cases` (a case name and its
+// argument), against a fresh etcd and a fresh cairn member.
+std::map<Flavor, std::string> PythonOnBoth(
+    const std::vector<std::pair<std::string, std::string>>& cases) {
+  std::map<Flavor, std::string> out;
+  for (Flavor flavor : {Flavor::kEtcd, Flavor::kCairn}) {
+    std::string error;
+    auto cluster = Cluster::Start(flavor, 1, {}, &error);
+    EXPECT_NE(cluster, nullptr) << error;
+    if (cluster == nullptr) return out;
+    for (const auto& [name, arg] : cases) {
+      CommandResult r = RunCommand(
+          {"/usr/bin/python3", CAIRN_PROTOCOL_CLIENT,
+           std::to_string(cluster->member(0).client_port), name, arg});
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      out[flavor] += r.out;
+    }
+  }
+  return out;
+}
+
+// GET /health and /version over HTTP/1.1 on the client port.
+TEST(HttpCompatTest, HealthAndVersion) {
+  auto out = PythonOnBoth({{"http_get", "/health"}, {"http_get", "/version"}});
+  EXPECT_NE(out[Flavor::kEtcd].find("200 "), std::string::npos);
+  EXPECT_EQ(out[Flavor::kCairn], out[Flavor::kEtcd]);
+}
+
+// Raw gRPC requests etcdctl never sends (odd enums, negative numbers, nested
+// and range compares in txns, unknown fields): same code and message, or the
+// same response bytes but for the header.
+TEST(RawCompatTest, UnusualRequests) {
+  auto out = PythonOnBoth({{"raw", ""}});
+  EXPECT_NE(out[Flavor::kEtcd].find("compact_negative "), std::string::npos);
+  EXPECT_EQ(out[Flavor::kCairn], out[Flavor::kEtcd]);
+}
+
+// Known divergences in kvstore (compaction floor, txn compare; see the e2e
+// report): run with --gtest_also_run_disabled_tests.
+TEST(RawCompatTest, DISABLED_CompactZeroAndUnknownCompareEnums) {
+  auto out = PythonOnBoth({{"raw_divergent", ""}});
+  EXPECT_EQ(out[Flavor::kCairn], out[Flavor::kEtcd]);
 }
 
 // The errors etcd gives for bad requests: same text on stderr, same exit
