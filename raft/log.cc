@@ -121,8 +121,8 @@ std::pair<uint64_t, uint64_t> RaftLog::FindConflictByTerm(uint64_t index,
   for (; index > 0; --index) {
     // On an error (compacted or unavailable) we cannot tell whether the
     // entry matches: assume it may, and report the term as unknown (0).
-    base::Result<uint64_t> our = Term(index);
-    if (!our.ok()) return {index, 0};
+    std::optional<uint64_t> our = TermIfKnown(index);
+    if (!our) return {index, 0};
     if (*our <= term) return {index, *our};
   }
   return {0, 0};
@@ -182,31 +182,33 @@ uint64_t RaftLog::LastTerm() const {
   return *t;
 }
 
-base::Result<uint64_t> RaftLog::Term(uint64_t i) const {
+std::optional<uint64_t> RaftLog::TermIfKnown(uint64_t i) const {
   // The unstable log first: if it knows the term, i is in range.
-  if (auto t = unstable_.MaybeTerm(i)) return *t;
+  if (auto t = unstable_.MaybeTerm(i)) return t;
   // The valid range is [first index - 1, last index]: the term of the entry
   // before the first is kept (the snapshot's) for the append check.
-  if (i + 1 < FirstIndex()) return ErrCompacted();
-  if (i > LastIndex()) return ErrUnavailable();
+  if (i + 1 < FirstIndex() || i > LastIndex()) return std::nullopt;
   base::Result<uint64_t> t = storage_->Term(i);
-  if (t.ok()) return t;
-  if (t.status() == ErrCompacted() || t.status() == ErrUnavailable()) {
-    return t.status();
-  }
-  CAIRN_CHECK(false, "storage Term(%llu) failed: %s", static_cast<ull>(i),
+  if (t.ok()) return *t;
+  CAIRN_CHECK(t.status() == ErrCompacted() || t.status() == ErrUnavailable(),
+              "storage Term(%llu) failed: %s", static_cast<ull>(i),
               t.status().ToString().c_str());
-  return t;
+  return std::nullopt;
+}
+
+base::Result<uint64_t> RaftLog::Term(uint64_t i) const {
+  if (auto t = TermIfKnown(i)) return *t;
+  if (i + 1 < FirstIndex()) return ErrCompacted();
+  return ErrUnavailable();
 }
 
 uint64_t RaftLog::ZeroTermOnOutOfBounds(uint64_t i) const {
-  base::Result<uint64_t> t = Term(i);
-  return t.ok() ? *t : 0;
+  return TermIfKnown(i).value_or(0);
 }
 
 bool RaftLog::MatchTerm(uint64_t i, uint64_t term) const {
-  base::Result<uint64_t> t = Term(i);
-  return t.ok() && *t == term;
+  std::optional<uint64_t> t = TermIfKnown(i);
+  return t && *t == term;
 }
 
 base::Status RaftLog::Entries(uint64_t i, uint64_t max_size,
@@ -312,11 +314,15 @@ base::Status RaftLog::Slice(uint64_t lo, uint64_t hi, uint64_t max_size,
   }
   uint64_t cut = std::min(hi, offset);
   base::Status s = storage_->Entries(lo, cut, max_size, out);
-  if (s == ErrCompacted()) return s;
-  CAIRN_CHECK(s != ErrUnavailable(),
-              "entries[%llu:%llu) is unavailable from storage",
-              static_cast<ull>(lo), static_cast<ull>(cut));
-  CAIRN_CHECK(s.ok(), "storage Entries failed: %s", s.ToString().c_str());
+  // (Errors are compared only when there is one: building the sentinel
+  // Statuses allocates, and this is the hot path.)
+  if (!s.ok()) {
+    if (s == ErrCompacted()) return s;
+    CAIRN_CHECK(s != ErrUnavailable(),
+                "entries[%llu:%llu) is unavailable from storage",
+                static_cast<ull>(lo), static_cast<ull>(cut));
+    CAIRN_CHECK(false, "storage Entries failed: %s", s.ToString().c_str());
+  }
   if (hi <= offset) return base::Status();
   // Storage stopped early: the size limit was reached.
   if (out->size() - start < cut - lo) return base::Status();

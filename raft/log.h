@@ -163,6 +163,9 @@ class RaftLog {
 
  private:
   base::Status MustCheckOutOfBounds(uint64_t lo, uint64_t hi) const;
+  // Term(i) without building an error Status (which allocates): nullopt
+  // when i is compacted or unavailable.
+  std::optional<uint64_t> TermIfKnown(uint64_t i) const;
 
   Storage* storage_;
   Unstable unstable_;
