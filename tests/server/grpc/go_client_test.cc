@@ -37,6 +37,10 @@ TEST(GoGrpcClientTest, EtcdctlCallsAndErrors) {
   EXPECT_EQ(Etcdctl(server.port(), "get foo", &out), 0) << out;
   EXPECT_EQ(out, "");
   out.clear();
+  // endpoint health is a Range of key "health" over the same transport.
+  EXPECT_EQ(Etcdctl(server.port(), "endpoint health", &out), 0) << out;
+  EXPECT_NE(out.find("is healthy"), std::string::npos) << out;
+  out.clear();
   EXPECT_NE(Etcdctl(server.port(), "put foo bar", &out), 0);
   EXPECT_NE(out.find("code = Unimplemented desc = unknown method Put for "
                      "service etcdserverpb.KV"),
