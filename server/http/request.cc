@@ -100,6 +100,14 @@ base::Status RequestParser::Next(HttpRequest* out, bool* complete) {
     if (buf_.size() > limits_.max_header_bytes) {
       return base::Status::ResourceExhausted("request header too large");
     }
+    // Refuse a bad request line as soon as it is complete, as Go's server
+    // does, instead of waiting for a blank line that garbage never sends.
+    size_t first_eol = buf_.find("\r\n");
+    if (first_eol != std::string::npos) {
+      HttpRequest probe;
+      CAIRN_RETURN_IF_ERROR(ParseRequestLine(
+          std::string_view(buf_.data(), first_eol), &probe));
+    }
     return base::Status();
   }
   if (end > limits_.max_header_bytes) {

@@ -88,6 +88,8 @@ TEST(RequestParserTest, Errors) {
   std::vector<Case> cases = {
       {"garbage", std::string("\x16\x03\x01\x02\x00 x\r\n\r\n", 11), 400},
       {"no version", "GET /\r\n\r\n", 400},
+      // A bad request line is refused before any blank line arrives.
+      {"garbage line, no blank line", "\x16\x03 garbage\r\nmore", 400},
       {"http2 version", "GET / HTTP/2.0\r\n\r\n", 400},
       {"bad header", "GET / HTTP/1.1\r\nno colon\r\n\r\n", 400},
       {"bad length", "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},
