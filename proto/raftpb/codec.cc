@@ -210,7 +210,7 @@ base::Status ReadUint64(Reader& r, uint32_t wire_type, std::string_view msg,
 
 base::Status ReadBool(Reader& r, uint32_t wire_type, std::string_view msg,
                       uint32_t field, bool* v) {
-  uint64_t x;
+  uint64_t x = 0;
   CAIRN_RETURN_IF_ERROR(ReadUint64(r, wire_type, msg, field, &x));
   *v = x != 0;
   return base::Status();
@@ -220,7 +220,7 @@ base::Status ReadBool(Reader& r, uint32_t wire_type, std::string_view msg,
 template <typename E>
 base::Status ReadEnum(Reader& r, uint32_t wire_type, std::string_view msg,
                       uint32_t field, int32_t limit, E* v) {
-  uint64_t x;
+  uint64_t x = 0;
   CAIRN_RETURN_IF_ERROR(ReadUint64(r, wire_type, msg, field, &x));
   int32_t e = static_cast<int32_t>(static_cast<uint32_t>(x));
   if (e < 0 || e >= limit)
