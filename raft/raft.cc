@@ -1183,6 +1183,16 @@ base::Status Raft::StepCandidate(Message& m) {
   return base::Status();
 }
 
+void Raft::ForwardToLeader(Message& m, const char* what) {
+  if (lead_ == kNone) {
+    logger_->Infof("%llx no leader at term %llu; dropping %s", U(id_), U(term_),
+                   what);
+    return;
+  }
+  m.to = lead_;
+  Send(std::move(m));
+}
+
 base::Status Raft::StepFollower(Message& m) {
   switch (m.type) {
     case raftpb::kMsgProp:
@@ -1217,14 +1227,7 @@ base::Status Raft::StepFollower(Message& m) {
       HandleSnapshot(m);
       break;
     case raftpb::kMsgTransferLeader:
-      if (lead_ == kNone) {
-        logger_->Infof(
-            "%llx no leader at term %llu; dropping leader transfer msg", U(id_),
-            U(term_));
-        break;
-      }
-      m.to = lead_;
-      Send(std::move(m));
+      ForwardToLeader(m, "leader transfer msg");
       break;
     case raftpb::kMsgTimeoutNow:
       logger_->Infof(
@@ -1235,14 +1238,7 @@ base::Status Raft::StepFollower(Message& m) {
       Hup(CampaignType::kCampaignTransfer);
       break;
     case raftpb::kMsgReadIndex:
-      if (lead_ == kNone) {
-        logger_->Infof(
-            "%llx no leader at term %llu; dropping index reading msg", U(id_),
-            U(term_));
-        break;
-      }
-      m.to = lead_;
-      Send(std::move(m));
+      ForwardToLeader(m, "index reading msg");
       break;
     case raftpb::kMsgReadIndexResp:
       if (m.entries.size() != 1) {

@@ -234,6 +234,9 @@ class Raft {
   quorum::VoteResult Poll(uint64_t id, raftpb::MessageType t, bool v);
 
   void HandleAppendEntries(const raftpb::Message& m);
+  // Follower: sends m to the leader, or drops it (logging `what`) when no
+  // leader is known.
+  void ForwardToLeader(raftpb::Message& m, const char* what);
   void HandleHeartbeat(const raftpb::Message& m);
   void HandleSnapshot(const raftpb::Message& m);
 
