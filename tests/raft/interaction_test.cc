@@ -62,7 +62,8 @@ std::string RunScript(const std::string& script) {
 // per message"), and max_committed_size_per_ready then defaults to it; a
 // node so configured must not abort once entries commit. It did: the
 // CHECK "applying entry size (0-0)=0 not positive" in
-// RaftLog::NextCommittedEnts. Run in a child process so that an abort
+// RaftLog::NextCommittedEnts (fixed in 552ee34). Run in a child process
+// so that an abort
 // fails only this test.
 TEST(InteractionRegressionTest, MaxSizePerMsgZeroCommits) {
   EXPECT_EXIT(
