@@ -63,8 +63,7 @@ std::string RunScript(const std::string& script) {
 // node so configured must not abort once entries commit. It did: the
 // CHECK "applying entry size (0-0)=0 not positive" in
 // RaftLog::NextCommittedEnts (fixed in 552ee34). Run in a child process
-// so that an abort
-// fails only this test.
+// so that an abort fails only this test.
 TEST(InteractionRegressionTest, MaxSizePerMsgZeroCommits) {
   EXPECT_EXIT(
       {
