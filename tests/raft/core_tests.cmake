@@ -12,6 +12,7 @@ cairn_add_test(raft_core_test
     quorum_test.cc
     raft_test.cc
     raw_node_test.cc
+    read_only_test.cc
     storage_test.cc
     util_test.cc
   LIBS raft)
