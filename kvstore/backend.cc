@@ -29,7 +29,8 @@
 //   meta(name TEXT PRIMARY KEY, value INTEGER), WITHOUT ROWID.
 //     "schema_version"    kSchemaVersion; an unknown version is refused.
 //     "consistent_index"  the index of the last raft entry applied.
-//     "compact_revision"  the revision of the last compaction (0 = none).
+//     "compact_revision"  the revision of the last compaction (absent = none;
+//                         the store then reports -1, as etcd does).
 //
 // ** INVARIANTS
 //

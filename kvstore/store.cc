@@ -53,7 +53,7 @@ base::Status Store::Load() {
   index_.Clear();
   lessor_.Clear();
   CAIRN_ASSIGN_OR_RETURN(compact_rev_,
-                         backend_->GetMeta("compact_revision", 0));
+                         backend_->GetMeta("compact_revision", -1));
   CAIRN_ASSIGN_OR_RETURN(int64_t ci, backend_->GetMeta("consistent_index", 0));
   applied_index_ = static_cast<uint64_t>(ci);
   int64_t now = options_.clock();

@@ -256,7 +256,7 @@ class Store {
   base::Status failed_;
 
   int64_t rev_ = 1;             // current revision
-  int64_t compact_rev_ = 0;     // last compaction revision, 0 = none
+  int64_t compact_rev_ = -1;    // last compaction revision, -1 = none (etcd)
   uint64_t applied_index_ = 0;  // consistent index (committed or in batch)
   bool batch_open_ = false;
 

@@ -107,42 +107,50 @@ base::Status CheckDuplicates(
 }
 
 template <typename T>
-bool Holds(Compare::CompareResult result, const T& stored, const T& given) {
-  switch (result) {
-    case Compare::EQUAL:
-      return stored == given;
-    case Compare::GREATER:
-      return stored > given;
-    case Compare::LESS:
-      return stored < given;
-    case Compare::NOT_EQUAL:
-      return stored != given;
-    default:
-      return false;
-  }
+int ThreeWay(const T& stored, const T& given) {
+  return stored < given ? -1 : (given < stored ? 1 : 0);
 }
 
 // One compare against one stored pair (etcd's compareKV). The operand is
-// the target_union member matching the target; any other is 0 / empty.
+// the target_union member matching the target; any other is 0 / empty. As in
+// etcd, an unknown target compares as equal and an unknown result holds.
 bool CompareKv(const Compare& c, const mvccpb::KeyValue& kv) {
+  int result = 0;
   switch (c.target()) {
     case Compare::VALUE:
-      return Holds<std::string>(c.result(), kv.value(),
-                                c.has_value() ? c.value() : std::string());
+      result = ThreeWay<std::string>(kv.value(),
+                                     c.has_value() ? c.value() : std::string());
+      break;
     case Compare::VERSION:
-      return Holds<int64_t>(c.result(), kv.version(),
-                            c.has_version() ? c.version() : 0);
+      result =
+          ThreeWay<int64_t>(kv.version(), c.has_version() ? c.version() : 0);
+      break;
     case Compare::CREATE:
-      return Holds<int64_t>(c.result(), kv.create_revision(),
+      result =
+          ThreeWay<int64_t>(kv.create_revision(),
                             c.has_create_revision() ? c.create_revision() : 0);
+      break;
     case Compare::MOD:
-      return Holds<int64_t>(c.result(), kv.mod_revision(),
-                            c.has_mod_revision() ? c.mod_revision() : 0);
+      result = ThreeWay<int64_t>(kv.mod_revision(),
+                                 c.has_mod_revision() ? c.mod_revision() : 0);
+      break;
     case Compare::LEASE:
-      return Holds<int64_t>(c.result(), kv.lease(),
-                            c.has_lease() ? c.lease() : 0);
+      result = ThreeWay<int64_t>(kv.lease(), c.has_lease() ? c.lease() : 0);
+      break;
     default:
-      return false;
+      break;
+  }
+  switch (c.result()) {
+    case Compare::EQUAL:
+      return result == 0;
+    case Compare::NOT_EQUAL:
+      return result != 0;
+    case Compare::GREATER:
+      return result > 0;
+    case Compare::LESS:
+      return result < 0;
+    default:
+      return true;
   }
 }
 

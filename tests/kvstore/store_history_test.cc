@@ -173,7 +173,7 @@ TEST_F(HistoryTest, HashKV) {
   auto h = store_->HashKV(0);
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(h->revision, 6);
-  EXPECT_EQ(h->compact_revision, 0);
+  EXPECT_EQ(h->compact_revision, -1);  // Never compacted: etcd says -1.
   auto h4 = store_->HashKV(4);
   ASSERT_TRUE(h4.ok());
   EXPECT_NE(h4->hash, h->hash);
@@ -293,6 +293,16 @@ TEST_F(ApplyContractTest, SnapshotAndRestore) {
   fclose(f);
   EXPECT_FALSE((*s)->Restore(bogus).ok());
   EXPECT_EQ((*s)->Range(RangeOf("b"))->kvs_size(), 1);
+}
+
+// etcd's compaction floor starts at -1: compacting at 0 on a fresh store
+// works once, then 0 is compacted like any other revision.
+TEST_F(StoreFixture, CompactZeroOnAFreshStore) {
+  EXPECT_EQ(store_->CompactRevision(), -1);
+  EXPECT_TRUE(Apply(CompactReq(0)).status.ok());
+  EXPECT_EQ(store_->CompactRevision(), 0);
+  EXPECT_EQ(Apply(CompactReq(0)).status, ErrCompacted());
+  EXPECT_TRUE(Apply(CompactReq(1)).status.ok());
 }
 
 }  // namespace

@@ -384,7 +384,7 @@ class Model {
   }
 
   std::vector<ModelState> states_{ModelState(), ModelState()};
-  int64_t compact_ = 0;
+  int64_t compact_ = -1;  // As etcd: -1 until the first compaction.
   std::set<int64_t> leases_;
 };
 

@@ -129,6 +129,22 @@ TEST_F(TxnTest, Compares) {
          return c;
        }(),
        true},
+      // etcd's compareKV: an unknown target compares as equal, and an
+      // unknown result holds whatever the comparison.
+      {"unknown target compares equal",
+       [] {
+         Compare c = Cmp("a", Compare::VERSION, Compare::EQUAL, 0);
+         c.set_target(static_cast<Compare::CompareTarget>(9));
+         return c;
+       }(),
+       true},
+      {"unknown result holds",
+       [] {
+         Compare c = Cmp("a", Compare::VERSION, Compare::EQUAL, 99);
+         c.set_result(static_cast<Compare::CompareResult>(9));
+         return c;
+       }(),
+       true},
       {"operand of another target is ignored",
        [] {
          Compare c = Cmp("a", Compare::VERSION, Compare::EQUAL, 0);
