@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh
 
+# ccache keys on relative paths, so a fresh clone elsewhere reuses the cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+
 SANITIZE="${SANITIZE-address,undefined}"
 BUILD_DIR="${BUILD_DIR:-build/test${SANITIZE:+-${SANITIZE//,/-}}}"
 JOBS="${JOBS:-$(nproc)}"
