@@ -8,6 +8,16 @@
 namespace server::api {
 namespace {
 
+// etcd (default --cors "*") adds these to every HTTP/1.1 response.
+http::HttpResponder::Headers Cors(http::HttpResponder::Headers extra = {}) {
+  extra.insert(extra.begin(), {{"Access-Control-Allow-Origin", "*"},
+                               {"Access-Control-Allow-Methods",
+                                "POST, GET, OPTIONS, PUT, DELETE"},
+                               {"Access-Control-Allow-Headers",
+                                "accept, content-type, authorization"}});
+  return extra;
+}
+
 void FillHeader(const MemberContext* ctx, etcdserverpb::ResponseHeader* h) {
   h->set_cluster_id(ctx->node->cluster_id());
   h->set_member_id(ctx->node->member_id());
@@ -64,36 +74,39 @@ void RegisterHttp(const MemberContext* ctx, http::HttpRouter* router) {
       "/version", [](const http::HttpRequest& req, http::ResponderPtr resp) {
         if (req.method != "GET") {
           return resp->Send(405, "text/plain; charset=utf-8",
-                            "Method Not Allowed\n", {{"Allow", "GET"}});
+                            "Method Not Allowed\n", Cors({{"Allow", "GET"}}));
         }
         resp->Send(200, "application/json",
                    std::string("{\"etcdserver\":\"") + kServerVersion +
-                       "\",\"etcdcluster\":\"" + kClusterVersion + "\"}");
+                       "\",\"etcdcluster\":\"" + kClusterVersion + "\"}",
+                   Cors());
       });
   // etcd 3.4: healthy when a leader is known and a read through consensus
   // succeeds within a second.
-  router->Handle("/health", [ctx](const http::HttpRequest& req,
-                                  http::ResponderPtr resp) {
-    if (req.method != "GET") {
-      return resp->Send(405, "text/plain; charset=utf-8",
-                        "Method Not Allowed\n", {{"Allow", "GET"}});
-    }
-    auto unhealthy = [resp] {
-      resp->Send(503, "text/plain; charset=utf-8", "{\"health\":\"false\"}\n");
-    };
-    if (ctx->node->leader() == 0) return unhealthy();
-    cairnpb::InternalRequest request;
-    request.mutable_range()->set_key("health");
-    request.mutable_range()->set_keys_only(true);
-    request.mutable_range()->set_limit(1);
-    ctx->node->Read(
-        request.SerializeAsString(), /*linearizable=*/true,
-        [resp, unhealthy](Outcome o) {
-          if (!o.status.ok()) return unhealthy();
-          resp->Send(200, "text/plain; charset=utf-8", "{\"health\":\"true\"}");
-        },
-        /*timeout_ms=*/1000);
-  });
+  router->Handle(
+      "/health", [ctx](const http::HttpRequest& req, http::ResponderPtr resp) {
+        if (req.method != "GET") {
+          return resp->Send(405, "text/plain; charset=utf-8",
+                            "Method Not Allowed\n", Cors({{"Allow", "GET"}}));
+        }
+        auto unhealthy = [resp] {
+          resp->Send(503, "text/plain; charset=utf-8",
+                     "{\"health\":\"false\"}\n", Cors());
+        };
+        if (ctx->node->leader() == 0) return unhealthy();
+        cairnpb::InternalRequest request;
+        request.mutable_range()->set_key("health");
+        request.mutable_range()->set_keys_only(true);
+        request.mutable_range()->set_limit(1);
+        ctx->node->Read(
+            request.SerializeAsString(), /*linearizable=*/true,
+            [resp, unhealthy](Outcome o) {
+              if (!o.status.ok()) return unhealthy();
+              resp->Send(200, "text/plain; charset=utf-8",
+                         "{\"health\":\"true\"}", Cors());
+            },
+            /*timeout_ms=*/1000);
+      });
 }
 
 }  // namespace server::api

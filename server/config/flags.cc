@@ -272,7 +272,9 @@ base::Result<ParsedCommandLine> ParseCommandLine(
     app.add_option_function<std::string>(
            std::string("--") + o.name,
            [&given, &o](const std::string& v) { given[o.name] = v; }, o.help)
-        ->envname(EnvName(o.name));
+        ->envname(EnvName(o.name))
+        // Go's flag package: a flag given twice takes the last value.
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   }
   std::string config_file;
   app.add_option("--config-file", config_file,

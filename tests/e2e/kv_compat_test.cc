@@ -215,9 +215,9 @@ TEST(RawCompatTest, UnusualRequests) {
   EXPECT_EQ(out[Flavor::kCairn], out[Flavor::kEtcd]);
 }
 
-// Known divergences in kvstore (compaction floor, txn compare; see the e2e
-// report): run with --gtest_also_run_disabled_tests.
-TEST(RawCompatTest, DISABLED_CompactZeroAndUnknownCompareEnums) {
+// Once divergences, now fixed in kvstore: etcd's compaction floor of -1
+// (compact 0 on a fresh member) and unknown compare targets and results.
+TEST(RawCompatTest, CompactZeroAndUnknownCompareEnums) {
   auto out = PythonOnBoth({{"raw_divergent", ""}});
   EXPECT_EQ(out[Flavor::kCairn], out[Flavor::kEtcd]);
 }

@@ -60,6 +60,12 @@ TEST(FlagsTest, BadFlagsAreOneLineErrors) {
   }
 }
 
+TEST(FlagsTest, RepeatedFlagTakesTheLastValue) {
+  auto r = Parse({"--data-dir=a", "--data-dir=b"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->config.DataDir(), "b");
+}
+
 TEST(FlagsTest, HelpAndVersion) {
   auto h = Parse({"--help"});
   ASSERT_TRUE(h.ok());
