@@ -1,5 +1,6 @@
 #include "raft/raw_node.h"
 
+#include <string>
 #include <utility>
 
 #include "base/check.h"
@@ -106,6 +107,50 @@ base::Status RawNode::CheckStep(const raftpb::Message& m) const {
   if (IsResponseMsg(m.type) &&
       raft_->trk().progress.find(m.from) == raft_->trk().progress.end()) {
     return ErrStepPeerNotFound();
+  }
+  return CheckWellFormed(m);
+}
+
+// Messages come from the network: a peer with a bug, or garbage that decoded,
+// must not be able to abort this node or break its invariants. Each check
+// rejects what no correct peer sends.
+base::Status RawNode::CheckWellFormed(const raftpb::Message& m) const {
+  auto bad = [&m](const char* why) {
+    return base::Status::InvalidArgument(
+        std::string("raft: malformed ") + raftpb::MessageTypeName(m.type) +
+        " from " + std::to_string(m.from) + ": " + why);
+  };
+  const Raft& r = *raft_;
+  if (m.from == kNone) return bad("no sender");
+  if (m.from == r.id()) return bad("sender is this node");
+  // Term 0 marks a local message to raft; peers set the term on everything
+  // but forwarded proposals and read requests.
+  if (m.term == 0 && m.type != raftpb::kMsgProp &&
+      m.type != raftpb::kMsgReadIndex) {
+    return bad("no term");
+  }
+  if (m.snapshot && m.snapshot->metadata.term > m.term) {
+    return bad("snapshot term above message term");
+  }
+  if (m.type == raftpb::kMsgProp && m.entries.empty()) {
+    return bad("proposal without entries");
+  }
+  const uint64_t last = r.raft_log().LastIndex();
+  for (size_t i = 0; i < m.entries.size(); ++i) {
+    const raftpb::Entry& e = m.entries[i];
+    if (m.type == raftpb::kMsgApp) {
+      if (e.index != m.index + 1 + i) return bad("entries not contiguous");
+      if (e.term > m.term) return bad("entry term above message term");
+      if (e.term < (i == 0 ? m.log_term : m.entries[i - 1].term)) {
+        return bad("entry terms decrease");
+      }
+    }
+  }
+  if (m.type == raftpb::kMsgAppResp && !m.reject && m.index > last) {
+    return bad("acknowledges entries past the last index");
+  }
+  if (m.type == raftpb::kMsgHeartbeat && m.commit > last) {
+    return bad("commit index past the last index");
   }
   return base::Status();
 }

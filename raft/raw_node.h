@@ -116,6 +116,7 @@ class RawNode {
  private:
   explicit RawNode(std::unique_ptr<Raft> r);
   base::Status CheckStep(const raftpb::Message& m) const;
+  base::Status CheckWellFormed(const raftpb::Message& m) const;
 
   std::unique_ptr<Raft> raft_;
   // The soft and hard state reported by the last Ready.
