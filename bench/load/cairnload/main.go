@@ -1,0 +1,173 @@
+// cairnload drives an etcd v3 endpoint (cairn or etcd) with a stock etcd Go
+// client (clientv3, Debian's golang-etcd-server-dev) and reports throughput
+// and latency percentiles. The same binary and flags run against both
+// servers, so their figures compare directly.
+//
+//	cairnload --endpoints 127.0.0.1:2379 --op put --clients 100 --conns 10 \
+//	  --total 20000 --key-size 8 --val-size 256
+//
+// Ops: put (sequential keys spread over a key space), range (one key,
+// linearizable unless --serializable). The output is one JSON object per run
+// on stdout, so scripts can compute ratios.
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/etcd/clientv3"
+)
+
+type result struct {
+	Label      string  `json:"label"`
+	Op         string  `json:"op"`
+	Clients    int     `json:"clients"`
+	Conns      int     `json:"conns"`
+	Total      int64   `json:"total"`
+	Errors     int64   `json:"errors"`
+	Seconds    float64 `json:"seconds"`
+	OpsPerSec  float64 `json:"ops_per_sec"`
+	P50Ms      float64 `json:"p50_ms"`
+	P90Ms      float64 `json:"p90_ms"`
+	P99Ms      float64 `json:"p99_ms"`
+	MaxMs      float64 `json:"max_ms"`
+	FirstError string  `json:"first_error,omitempty"`
+}
+
+func percentile(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p * float64(len(sorted)-1))
+	return float64(sorted[i].Microseconds()) / 1000
+}
+
+func main() {
+	endpoints := flag.String("endpoints", "127.0.0.1:2379", "comma-separated endpoints")
+	op := flag.String("op", "put", "put | range")
+	clients := flag.Int("clients", 1, "concurrent clients (goroutines)")
+	conns := flag.Int("conns", 1, "gRPC connections the clients share")
+	total := flag.Int64("total", 10000, "requests in all")
+	keySize := flag.Int("key-size", 8, "key bytes")
+	valSize := flag.Int("val-size", 256, "value bytes")
+	keySpace := flag.Int("key-space", 100000, "distinct keys written")
+	serializable := flag.Bool("serializable", false, "serializable ranges")
+	label := flag.String("label", "", "a name carried into the JSON output")
+	timeout := flag.Duration("timeout", 10*time.Second, "per-request timeout")
+	flag.Parse()
+
+	var cs []*clientv3.Client
+	for i := 0; i < *conns; i++ {
+		c, err := clientv3.New(clientv3.Config{
+			Endpoints:   strings.Split(*endpoints, ","),
+			DialTimeout: 5 * time.Second,
+		})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cairnload:", err)
+			os.Exit(1)
+		}
+		defer c.Close()
+		cs = append(cs, c)
+	}
+	value := strings.Repeat("v", *valSize)
+	key := func(n int64) string {
+		b := make([]byte, *keySize)
+		var tmp [8]byte
+		binary.BigEndian.PutUint64(tmp[:], uint64(n%int64(*keySpace)))
+		copy(b[max(0, *keySize-8):], tmp[max(0, 8-*keySize):])
+		return string(b)
+	}
+	if *op == "range" {
+		// The key read must exist.
+		ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+		_, err := cs[0].Put(ctx, key(0), value)
+		cancel()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cairnload: seeding:", err)
+			os.Exit(1)
+		}
+	}
+
+	var next, errs int64
+	var firstErr atomic.Value
+	lat := make([][]time.Duration, *clients)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < *clients; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			c := cs[w%len(cs)]
+			for {
+				n := atomic.AddInt64(&next, 1) - 1
+				if n >= *total {
+					return
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+				t0 := time.Now()
+				var err error
+				switch *op {
+				case "put":
+					_, err = c.Put(ctx, key(n), value)
+				case "range":
+					var opts []clientv3.OpOption
+					if *serializable {
+						opts = append(opts, clientv3.WithSerializable())
+					}
+					_, err = c.Get(ctx, key(0), opts...)
+				default:
+					err = fmt.Errorf("unknown op %q", *op)
+				}
+				d := time.Since(t0)
+				cancel()
+				if err != nil {
+					atomic.AddInt64(&errs, 1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				lat[w] = append(lat[w], d)
+			}
+		}(w)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	r := result{
+		Label: *label, Op: *op, Clients: *clients, Conns: *conns,
+		Total: *total, Errors: errs, Seconds: elapsed.Seconds(),
+		OpsPerSec: float64(len(all)) / elapsed.Seconds(),
+		P50Ms: percentile(all, 0.50), P90Ms: percentile(all, 0.90),
+		P99Ms: percentile(all, 0.99), MaxMs: percentile(all, 1.0),
+	}
+	if s, ok := firstErr.Load().(string); ok {
+		r.FirstError = s
+	}
+	if *serializable {
+		r.Op = "range-serializable"
+	}
+	out, _ := json.Marshal(r)
+	fmt.Println(string(out))
+	if errs > 0 {
+		os.Exit(2)
+	}
+}
+
+func max(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}
