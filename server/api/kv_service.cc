@@ -14,12 +14,6 @@ base::Status ErrRequestTooLarge() {
   return base::Status::InvalidArgument("etcdserver: request is too large");
 }
 
-void FillHeader(const MemberContext* ctx, etcdserverpb::ResponseHeader* h) {
-  h->set_cluster_id(ctx->node->cluster_id());
-  h->set_member_id(ctx->node->member_id());
-  h->set_raft_term(ctx->node->term());
-}
-
 // The per-call timeout: the client's grpc-timeout when it sent one.
 uint64_t TimeoutMs(const grpc::CallPtr& call, uv_loop_t* loop) {
   auto deadline = call->deadline_ms();
@@ -90,6 +84,12 @@ void Replicate(const MemberContext* ctx, const grpc::CallPtr& call,
 }
 
 }  // namespace
+
+void FillHeader(const MemberContext* ctx, etcdserverpb::ResponseHeader* h) {
+  h->set_cluster_id(ctx->node->cluster_id());
+  h->set_member_id(ctx->node->member_id());
+  h->set_raft_term(ctx->node->term());
+}
 
 void RegisterKv(const MemberContext* ctx, grpc::MethodRegistry* registry) {
   registry->AddUnary(

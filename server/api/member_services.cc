@@ -18,12 +18,6 @@ http::HttpResponder::Headers Cors(http::HttpResponder::Headers extra = {}) {
   return extra;
 }
 
-void FillHeader(const MemberContext* ctx, etcdserverpb::ResponseHeader* h) {
-  h->set_cluster_id(ctx->node->cluster_id());
-  h->set_member_id(ctx->node->member_id());
-  h->set_raft_term(ctx->node->term());
-}
-
 }  // namespace
 
 void RegisterMaintenance(const MemberContext* ctx,

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "etcdserverpb/rpc.pb.h"
 #include "kvstore/store.h"
 #include "server/config/ids.h"
 #include "server/grpc/registry.h"
@@ -42,6 +43,10 @@ struct MemberContext {
 // etcd 3.4.
 inline constexpr const char* kServerVersion = "3.4.23";
 inline constexpr const char* kClusterVersion = "3.4.0";
+
+// Fills a response header's cluster_id, member_id and raft_term (the
+// revision is the response's own).
+void FillHeader(const MemberContext* ctx, etcdserverpb::ResponseHeader* h);
 
 void RegisterKv(const MemberContext* ctx, grpc::MethodRegistry* registry);
 void RegisterMaintenance(const MemberContext* ctx,

@@ -105,8 +105,8 @@ base::Status RequestParser::Next(HttpRequest* out, bool* complete) {
     size_t first_eol = buf_.find("\r\n");
     if (first_eol != std::string::npos) {
       HttpRequest probe;
-      CAIRN_RETURN_IF_ERROR(ParseRequestLine(
-          std::string_view(buf_.data(), first_eol), &probe));
+      CAIRN_RETURN_IF_ERROR(
+          ParseRequestLine(std::string_view(buf_.data(), first_eol), &probe));
     }
     return base::Status();
   }

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +9,7 @@
 
 #include "base/log.h"
 #include "server/config/ids.h"
+#include "server/wal/file_util.h"
 
 namespace server {
 
@@ -28,14 +28,7 @@ base::Result<std::unique_ptr<Member>> Member::Open(
     std::function<void(const base::Status&)> on_fatal) {
   std::unique_ptr<Member> m(new Member(loop, config));
   const std::string dir = config.DataDir();
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return base::Status::Internal("cannot create data dir " + dir + ": " +
-                                  std::strerror(errno));
-  }
-  if (mkdir((dir + "/member").c_str(), 0700) != 0 && errno != EEXIST) {
-    return base::Status::Internal("cannot create " + dir +
-                                  "/member: " + std::strerror(errno));
-  }
+  CAIRN_RETURN_IF_ERROR(wal::CreateDirs(dir + "/member"));
   std::string lock_path = dir + "/cairn.lock";
   m->lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (m->lock_fd_ < 0 || flock(m->lock_fd_, LOCK_EX | LOCK_NB) != 0) {

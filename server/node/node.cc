@@ -1,6 +1,5 @@
 #include "server/node/node.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,8 +12,10 @@
 #include "base/log.h"
 #include "proto/raftpb/codec.h"
 #include "raft/errors.h"
+#include "server/config/ids.h"
 #include "server/node/envelope.h"
 #include "server/snap/raft_snapshot.h"
+#include "server/wal/file_util.h"
 #include "server/wal/raft_storage.h"
 
 namespace server {
@@ -73,20 +74,6 @@ base::Status DecodeMetadata(const std::string& meta, uint64_t* member,
   return base::Status::OK();
 }
 
-base::Status MakeDir(const std::string& path) {
-  if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
-    return base::Status::Internal("mkdir " + path + ": " +
-                                  std::strerror(errno));
-  }
-  return base::Status::OK();
-}
-
-std::string Hex(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%" PRIx64, v);
-  return buf;
-}
-
 }  // namespace
 
 // One Ready on its way through the pipeline; shared by the loop and the
@@ -132,8 +119,7 @@ base::Result<std::unique_ptr<Node>> Node::Open(uv_loop_t* loop,
 
 base::Status Node::Recover() {
   const std::string member_dir = options_.data_dir + "/member";
-  CAIRN_RETURN_IF_ERROR(MakeDir(options_.data_dir));
-  CAIRN_RETURN_IF_ERROR(MakeDir(member_dir));
+  CAIRN_RETURN_IF_ERROR(wal::CreateDirs(member_dir));
   snapshotter_ = std::make_unique<snap::Snapshotter>(member_dir + "/snap");
   CAIRN_RETURN_IF_ERROR(snapshotter_->Init());
 
@@ -151,9 +137,10 @@ base::Status Node::Recover() {
       DecodeMetadata(contents.metadata, &member, &cluster, &voters));
   if (member != options_.member_id || cluster != options_.cluster_id) {
     return base::Status::FailedPrecondition(
-        "data dir " + options_.data_dir + " belongs to member " + Hex(member) +
-        " of cluster " + Hex(cluster) + ", not member " +
-        Hex(options_.member_id) + " of cluster " + Hex(options_.cluster_id) +
+        "data dir " + options_.data_dir + " belongs to member " +
+        FormatId(member) + " of cluster " + FormatId(cluster) +
+        ", not member " + FormatId(options_.member_id) + " of cluster " +
+        FormatId(options_.cluster_id) +
         " (check --name, --initial-cluster and --initial-cluster-token)");
   }
 
@@ -219,9 +206,10 @@ base::Status Node::Recover() {
             "member %s of cluster %s recovered: snapshot %" PRIu64
             ", hard state term %" PRIu64 " commit %" PRIu64
             ", state machine at %" PRIu64,
-            Hex(options_.member_id).c_str(), Hex(options_.cluster_id).c_str(),
-            snapshot_index_, contents.hard_state.term,
-            contents.hard_state.commit, sm_->AppliedIndex());
+            FormatId(options_.member_id).c_str(),
+            FormatId(options_.cluster_id).c_str(), snapshot_index_,
+            contents.hard_state.term, contents.hard_state.commit,
+            sm_->AppliedIndex());
   return base::Status::OK();
 }
 
@@ -352,9 +340,8 @@ void Node::OnPersisted(const std::shared_ptr<ReadyBatch>& batch,
       lo.payload_path = path + ".restore";
       auto loaded = snapshotter_->Load(
           snap::SnapshotFile{snap_term, index, "", path}, lo);
-      base::Status restored = loaded.ok()
-                                  ? sm_->RestoreSnapshot(lo.payload_path)
-                                  : loaded.status();
+      base::Status restored =
+          loaded.ok() ? sm_->RestoreSnapshot(lo.payload_path) : loaded.status();
       unlink(lo.payload_path.c_str());
       return [this, index, restored] { OnApplied(index, restored, {}); };
     });
@@ -391,10 +378,11 @@ void Node::HandleSoftState(const raft::SoftState& ss) {
   if (ss.lead != lead_) {
     if (ss.lead == 0) {
       CAIRN_LOG(kWarn, "node", "%s lost its leader at term %" PRIu64,
-                Hex(options_.member_id).c_str(), term());
+                FormatId(options_.member_id).c_str(), term());
     } else {
       CAIRN_LOG(kInfo, "node", "%s sees leader %s at term %" PRIu64,
-                Hex(options_.member_id).c_str(), Hex(ss.lead).c_str(), term());
+                FormatId(options_.member_id).c_str(), FormatId(ss.lead).c_str(),
+                term());
     }
     // A read round started under the old leader will never be answered.
     if (read_round_ctx_ != 0) {
