@@ -48,12 +48,12 @@ template <typename... Args>
 
 }  // namespace base::internal
 
-#define CAIRN_CHECK(cond, ...)                                       \
-  do {                                                               \
-    if (__builtin_expect(!(cond), 0)) {                              \
-      ::base::internal::CheckFailed(__FILE__, __LINE__,              \
+#define CAIRN_CHECK(cond, ...)                                         \
+  do {                                                                 \
+    if (__builtin_expect(!(cond), 0)) {                                \
+      ::base::internal::CheckFailed(__FILE__, __LINE__,                \
                                     #cond __VA_OPT__(, ) __VA_ARGS__); \
-    }                                                                \
+    }                                                                  \
   } while (0)
 
 #if defined(NDEBUG) && !defined(CAIRN_EXPENSIVE_CHECKS)

@@ -27,10 +27,14 @@ Overrides& GetOverrides() {
 
 char LevelLetter(LogLevel level) {
   switch (level) {
-    case LogLevel::kError: return 'E';
-    case LogLevel::kWarn: return 'W';
-    case LogLevel::kInfo: return 'I';
-    case LogLevel::kDebug: return 'D';
+    case LogLevel::kError:
+      return 'E';
+    case LogLevel::kWarn:
+      return 'W';
+    case LogLevel::kInfo:
+      return 'I';
+    case LogLevel::kDebug:
+      return 'D';
   }
   return '?';
 }
@@ -38,11 +42,16 @@ char LevelLetter(LogLevel level) {
 }  // namespace
 
 bool ParseLogLevel(std::string_view name, LogLevel* level) {
-  if (name == "error") *level = LogLevel::kError;
-  else if (name == "warn" || name == "warning") *level = LogLevel::kWarn;
-  else if (name == "info") *level = LogLevel::kInfo;
-  else if (name == "debug") *level = LogLevel::kDebug;
-  else return false;
+  if (name == "error")
+    *level = LogLevel::kError;
+  else if (name == "warn" || name == "warning")
+    *level = LogLevel::kWarn;
+  else if (name == "info")
+    *level = LogLevel::kInfo;
+  else if (name == "debug")
+    *level = LogLevel::kDebug;
+  else
+    return false;
   return true;
 }
 
@@ -74,12 +83,12 @@ void LogLine(LogLevel level, std::string_view module, const char* fmt, ...) {
   gettimeofday(&tv, nullptr);
   tm t;
   gmtime_r(&tv.tv_sec, &t);
-  int n = std::snprintf(buf, sizeof(buf),
-                        "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %c %.*s: ",
-                        t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
-                        t.tm_min, t.tm_sec, static_cast<int>(tv.tv_usec / 1000),
-                        LevelLetter(level), static_cast<int>(module.size()),
-                        module.data());
+  int n = std::snprintf(
+      buf, sizeof(buf),
+      "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %c %.*s: ", t.tm_year + 1900,
+      t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+      static_cast<int>(tv.tv_usec / 1000), LevelLetter(level),
+      static_cast<int>(module.size()), module.data());
   if (n < 0) return;
   size_t used = static_cast<size_t>(n) < sizeof(buf) ? n : sizeof(buf) - 1;
   va_list ap;

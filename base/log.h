@@ -17,8 +17,8 @@ namespace base {
 
 enum class LogLevel : int { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
 
-// Parses "error", "warn", "info" or "debug" (etcd's --log-level names; "warning"
-// too). Returns false for anything else.
+// Parses "error", "warn", "info" or "debug" (etcd's --log-level names;
+// "warning" too). Returns false for anything else.
 bool ParseLogLevel(std::string_view name, LogLevel* level);
 
 // Sets the level for every module without an override.
@@ -34,9 +34,9 @@ void LogLine(LogLevel level, std::string_view module, const char* fmt, ...)
 
 }  // namespace base
 
-#define CAIRN_LOG(level, module, ...)                                  \
-  do {                                                                 \
-    if (::base::LogEnabled(::base::LogLevel::level, module)) {         \
-      ::base::LogLine(::base::LogLevel::level, module, __VA_ARGS__);   \
-    }                                                                  \
+#define CAIRN_LOG(level, module, ...)                                \
+  do {                                                               \
+    if (::base::LogEnabled(::base::LogLevel::level, module)) {       \
+      ::base::LogLine(::base::LogLevel::level, module, __VA_ARGS__); \
+    }                                                                \
   } while (0)

@@ -22,7 +22,7 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   // Implicit from a value and from an error, so functions can `return x;`.
-  Result(const T& value) : value_(value) {}  // NOLINT(runtime/explicit)
+  Result(const T& value) : value_(value) {}        // NOLINT(runtime/explicit)
   Result(T&& value) : value_(std::move(value)) {}  // NOLINT
   // REQUIRES: !status.ok().
   Result(Status status) : status_(std::move(status)) {  // NOLINT
@@ -73,7 +73,7 @@ class [[nodiscard]] Result {
 // CAIRN_ASSIGN_OR_RETURN(lhs, expr): evaluates expr (a Result<T>); on error
 // returns its Status from the calling function, otherwise moves the value into
 // lhs (which may be a declaration).
-#define CAIRN_ASSIGN_OR_RETURN(lhs, expr) \
+#define CAIRN_ASSIGN_OR_RETURN(lhs, expr)                                   \
   CAIRN_ASSIGN_OR_RETURN_IMPL(CAIRN_RESULT_CONCAT(cairn_result_, __LINE__), \
                               lhs, expr)
 #define CAIRN_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
