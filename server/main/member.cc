@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "server/api/watch_stream.h"
 #include "server/config/ids.h"
 #include "server/wal/file_util.h"
 
@@ -17,6 +18,7 @@ Member::Member(uv_loop_t* loop, ServerConfig config)
     : loop_(loop), config_(std::move(config)) {}
 
 Member::~Member() {
+  watch_hub_.reset();
   node_.reset();
   state_machine_.reset();
   store_.reset();
@@ -77,6 +79,15 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   api::RegisterKv(&m->context_, &m->methods_);
   api::RegisterMaintenance(&m->context_, &m->methods_);
   api::RegisterCluster(&m->context_, &m->methods_);
+  api::WatchHubOptions watch;
+  // etcd raises an interval under 100 ms to 100 ms.
+  watch.progress_interval_ms = config.watch_progress_notify_interval_ms;
+  if (watch.progress_interval_ms > 0 && watch.progress_interval_ms < 100) {
+    watch.progress_interval_ms = 100;
+  }
+  CAIRN_ASSIGN_OR_RETURN(m->watch_hub_,
+                         api::WatchHub::Create(loop, m->store_.get(), watch));
+  api::RegisterWatch(&m->context_, m->watch_hub_.get(), &m->methods_);
   api::RegisterHttp(&m->context_, &m->routes_);
   return m;
 }
@@ -106,7 +117,10 @@ base::Status Member::Start() {
 void Member::Shutdown(std::function<void()> done) {
   auto finish = std::make_shared<std::function<void()>>(std::move(done));
   ports_open_ = ports_.size();
-  auto stop_node = [this, finish] { node_->Stop([finish] { (*finish)(); }); };
+  auto stop_node = [this, finish] {
+    watch_hub_->Close();
+    node_->Stop([finish] { (*finish)(); });
+  };
   if (ports_.empty()) return stop_node();
   for (auto& port : ports_) {
     port->Shutdown(5000, [this, stop_node] {

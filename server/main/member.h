@@ -19,6 +19,7 @@
 #include "base/result.h"
 #include "kvstore/store.h"
 #include "server/api/services.h"
+#include "server/api/watch_hub.h"
 #include "server/config/config.h"
 #include "server/grpc/registry.h"
 #include "server/http/client_port.h"
@@ -58,6 +59,7 @@ class Member {
   std::unique_ptr<kvstore::Store> store_;
   std::unique_ptr<KvStateMachine> state_machine_;
   std::unique_ptr<Node> node_;
+  std::unique_ptr<api::WatchHub> watch_hub_;
   api::MemberContext context_;
   grpc::MethodRegistry methods_;
   http::HttpRouter routes_;

@@ -1,0 +1,49 @@
+// etcdserverpb.Watch/Watch on gRPC: a thin shell over WatchStream.
+
+#include <memory>
+#include <utility>
+
+#include "server/api/watch_stream.h"
+#include "server/grpc/framing.h"
+
+namespace server::api {
+
+void RegisterWatch(const MemberContext* ctx, WatchHub* hub,
+                   grpc::MethodRegistry* registry) {
+  registry->AddBidiStreaming(
+      "/etcdserverpb.Watch/Watch", [ctx, hub](grpc::CallPtr call) {
+        // The sink holds the call weakly: the call's callbacks own the
+        // stream, and they are dropped when the call ends.
+        std::weak_ptr<grpc::ServerCall> weak = call;
+        WatchSink sink;
+        sink.send = [weak](const etcdserverpb::WatchResponse& r) {
+          if (auto c = weak.lock()) c->Write(r.SerializeAsString());
+        };
+        sink.pending_bytes = [weak]() -> size_t {
+          auto c = weak.lock();
+          return c ? c->pending_bytes() : 0;
+        };
+        auto stream = std::make_shared<WatchStream>(ctx, hub, std::move(sink));
+        call->OnMessage([stream, weak](std::string bytes) {
+          etcdserverpb::WatchRequest request;
+          if (!request.ParseFromString(bytes)) {
+            stream->Close();
+            if (auto c = weak.lock()) {
+              c->Finish(grpc::UnmarshalError(
+                  "proto: cannot parse invalid wire-format data"));
+            }
+            return;
+          }
+          stream->OnRequest(request);
+        });
+        call->OnWriteReady([stream] { stream->OnWriteReady(); });
+        // etcd ends the call with OK when the client half-closes.
+        call->OnHalfClose([stream, weak] {
+          stream->Close();
+          if (auto c = weak.lock()) c->Finish(base::Status::OK());
+        });
+        call->OnCancel([stream] { stream->Close(); });
+      });
+}
+
+}  // namespace server::api
