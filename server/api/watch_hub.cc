@@ -248,6 +248,8 @@ void WatchHub::SyncRound() {
     return;
   }
   const int64_t header_rev = store_->CurrentRevision();
+  CAIRN_LOG(kDebug, "watch", "catching up %zu watchers from revision %lld",
+            ready.size(), static_cast<long long>(min_rev));
   bool more = false;
   for (Watcher* w : ready) {
     w->stream->DeliverHistory(w, *page, header_rev);
