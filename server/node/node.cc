@@ -81,6 +81,8 @@ base::Status DecodeMetadata(const std::string& meta, uint64_t* member,
 struct Node::ReadyBatch {
   raft::Ready rd;
   bool sent_early = false;
+  // Written in rd.hard_state's place when rd has none (ProcessReady).
+  std::optional<raftpb::HardState> hard_state_to_save;
 };
 
 Node::Node(uv_loop_t* loop, NodeOptions options, StateMachine* sm)
@@ -290,13 +292,29 @@ void Node::ProcessReady() {
     batch->rd.messages.clear();
     batch->sent_early = true;
   }
-  const bool has_writes = batch->rd.hard_state.has_value() ||
-                          !batch->rd.entries.empty() ||
-                          batch->rd.snapshot.has_value();
+  // A hard state that only moves the commit index needs no write of its own
+  // (raft requires term, vote and entries to be durable before messages go
+  // out; the commit index may lag on disk). It rides with the next write.
+  // On recovery a stale commit is harmless: entries are applied only after
+  // they are durable, the state machine skips what it has, and
+  // wal::LoadIntoMemoryStorage raises the commit to the snapshot index.
+  // This saves a storage-thread round trip between a single member's
+  // append and the apply of the same entries.
+  const bool commit_only = batch->rd.hard_state.has_value() &&
+                           !batch->rd.must_sync && batch->rd.entries.empty() &&
+                           !batch->rd.snapshot.has_value();
+  if (commit_only) unsaved_hard_state_ = batch->rd.hard_state;
+  const bool has_writes = !commit_only && (batch->rd.hard_state.has_value() ||
+                                           !batch->rd.entries.empty() ||
+                                           batch->rd.snapshot.has_value());
   if (!has_writes) {
     OnPersisted(batch, base::Status::OK());
     return;
   }
+  if (!batch->rd.hard_state && unsaved_hard_state_) {
+    batch->hard_state_to_save = unsaved_hard_state_;
+  }
+  unsaved_hard_state_.reset();
   wal::Wal* wal = wal_.get();
   snap::Snapshotter* snapshotter = snapshotter_.get();
   storage_thread_->Submit([this, batch, wal, snapshotter]() {
@@ -311,7 +329,10 @@ void Node::ProcessReady() {
       }
     }
     if (s.ok()) {
-      s = wal->Save(rd.hard_state.value_or(raftpb::HardState{}), rd.entries);
+      s = wal->Save(rd.hard_state ? *rd.hard_state
+                                  : batch->hard_state_to_save.value_or(
+                                        raftpb::HardState{}),
+                    rd.entries);
     }
     if (s.ok() && rd.must_sync) s = wal->Sync();
     return [this, batch, s] { OnPersisted(batch, s); };

@@ -209,6 +209,9 @@ class Node {
   raftpb::ConfState conf_state_;
   uint64_t lead_ = 0;
   bool ready_in_flight_ = false;
+  // The newest hard state not yet written because only its commit index
+  // changed (see ProcessReady).
+  std::optional<raftpb::HardState> unsaved_hard_state_;
   // Entries handed to the apply thread / applied there.
   uint64_t submitted_index_ = 0;
   uint64_t applied_index_ = 0;
