@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "cairnpb/internal.pb.h"
 #include "server/api/watch_stream.h"
 #include "server/config/ids.h"
 #include "server/wal/file_util.h"
@@ -68,6 +69,26 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   CAIRN_ASSIGN_OR_RETURN(
       m->node_, Node::Open(loop, std::move(no), m->state_machine_.get()));
 
+  CAIRN_ASSIGN_OR_RETURN(
+      uint64_t retention,
+      ParseCompactionRetention(config.auto_compaction_mode,
+                               config.auto_compaction_retention));
+  if (retention > 0) {
+    AutoCompactor::Hooks hooks;
+    Member* mp = m.get();
+    hooks.current_revision = [mp] { return mp->store_->CurrentRevision(); };
+    hooks.is_leader = [mp] { return mp->node_->is_leader(); };
+    hooks.compact = [mp](int64_t rev,
+                         std::function<void(const base::Status&)> done) {
+      cairnpb::InternalRequest request;
+      request.mutable_compaction()->set_revision(rev);
+      mp->node_->Propose(request.SerializeAsString(),
+                         [done](Outcome o) { done(o.status); });
+    };
+    m->compactor_ = std::make_unique<AutoCompactor>(
+        loop, config.auto_compaction_mode, retention, std::move(hooks));
+  }
+
   m->context_.node = m->node_.get();
   m->context_.store = m->store_.get();
   m->context_.name = config.name;
@@ -94,6 +115,7 @@ base::Result<std::unique_ptr<Member>> Member::Open(
 
 base::Status Member::Start() {
   CAIRN_RETURN_IF_ERROR(node_->Start());
+  if (compactor_) CAIRN_RETURN_IF_ERROR(compactor_->Start());
   http::ClientPortOptions options;
   // As etcd: gRPC accepts max-request-bytes plus room for the envelope; the
   // KV service then refuses requests over max-request-bytes with etcd's
@@ -119,7 +141,11 @@ void Member::Shutdown(std::function<void()> done) {
   ports_open_ = ports_.size();
   auto stop_node = [this, finish] {
     watch_hub_->Close();
-    node_->Stop([finish] { (*finish)(); });
+    node_->Stop([this, finish] {
+      // After the node: it answered the compactor's pending proposal.
+      if (compactor_) compactor_->Stop();
+      (*finish)();
+    });
   };
   if (ports_.empty()) return stop_node();
   for (auto& port : ports_) {

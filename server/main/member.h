@@ -24,6 +24,7 @@
 #include "server/grpc/registry.h"
 #include "server/http/client_port.h"
 #include "server/http/connection.h"
+#include "server/main/auto_compactor.h"
 #include "server/node/node.h"
 #include "server/state_machine/kv_state_machine.h"
 
@@ -60,6 +61,7 @@ class Member {
   std::unique_ptr<KvStateMachine> state_machine_;
   std::unique_ptr<Node> node_;
   std::unique_ptr<api::WatchHub> watch_hub_;
+  std::unique_ptr<AutoCompactor> compactor_;  // null when disabled
   api::MemberContext context_;
   grpc::MethodRegistry methods_;
   http::HttpRouter routes_;
