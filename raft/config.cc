@@ -38,10 +38,6 @@ base::Status Config::Validate() {
         "check_quorum must be enabled when read_only_option is "
         "kReadOnlyLeaseBased");
   }
-  if (async_storage_writes) {
-    return base::Status::Unimplemented(
-        "raft config: async_storage_writes is not implemented yet (#4)");
-  }
   return base::Status();
 }
 

@@ -17,8 +17,9 @@ class Logger;
 inline constexpr uint64_t kNoLimit = std::numeric_limits<uint64_t>::max();
 // Means "no node" (no vote, no leader). Node ids are never 0.
 inline constexpr uint64_t kNone = 0;
-// Targets of local messages in async-storage-writes mode (issue 4); never
-// node ids.
+// Targets of the local messages of async-storage-writes mode (ready.h):
+// MsgStorageAppend goes to the append thread, MsgStorageApply to the apply
+// thread, and their MsgStorage*Resp come back `from` them. Never node ids.
 inline constexpr uint64_t kLocalAppendThread =
     std::numeric_limits<uint64_t>::max();
 inline constexpr uint64_t kLocalApplyThread =
@@ -102,8 +103,13 @@ struct Config {
   bool disable_proposal_forwarding = false;
   // A leader removed from the configuration steps down.
   bool step_down_on_removal = true;
-  // Asynchronous storage writes (issue 4): Ready carries MsgStorageAppend /
-  // MsgStorageApply messages instead of entries and committed entries.
+  // Asynchronous storage writes (etcd's AsyncStorageWrites). Ready then
+  // carries the log writes as a MsgStorageAppend to kLocalAppendThread and
+  // the entries to apply as a MsgStorageApply to kLocalApplyThread, each
+  // with the responses to deliver once it is done; Ready's hard_state,
+  // entries, snapshot and committed_entries stay empty and Advance() is
+  // never called. Lets the host fsync, send and apply in parallel. The
+  // ordering contract is in ready.h ("Asynchronous storage writes").
   bool async_storage_writes = false;
   // Skip the checks that a proposed configuration change is valid now.
   bool disable_conf_change_validation = false;

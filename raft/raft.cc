@@ -190,15 +190,22 @@ void Raft::Send(Message m) {
       m.term = term_;
     }
   }
-  CAIRN_CHECK(m.to != id_,
-              "message should not be self-addressed when sending %s",
-              TypeName(m.type));
   // Responses that promise durable state (an append, a vote) go after
-  // everything else, so a host may send the rest before its write is done.
+  // everything else, so a host may send the rest before its write is done
+  // (thesis 3.8: persist before responding). In async-storage-writes mode
+  // they ride in the next MsgStorageAppend and are delivered only once
+  // every write handed out so far is durable; there the node also sends
+  // itself its own vote and append acknowledgments this way.
   if (m.type == raftpb::kMsgAppResp || m.type == raftpb::kMsgVoteResp ||
       m.type == raftpb::kMsgPreVoteResp) {
+    CAIRN_CHECK(m.to != id_ || config_.async_storage_writes,
+                "message should not be self-addressed when sending %s",
+                TypeName(m.type));
     msgs_after_append_.push_back(std::move(m));
   } else {
+    CAIRN_CHECK(m.to != id_,
+                "message should not be self-addressed when sending %s",
+                TypeName(m.type));
     msgs_.push_back(std::move(m));
   }
 }
@@ -373,9 +380,21 @@ bool Raft::AppendEntry(std::vector<Entry>& es) {
     return false;
   }
   li = raft_log_->Append(es);
-  // The leader's own entries count toward the quorum at once: the host
-  // persists them (Ready.entries) before it sends anything or applies the
-  // entries, so nothing is observable before they are durable.
+  if (config_.async_storage_writes) {
+    // The leader's own entries count toward the quorum only once they are
+    // durable: it acknowledges them to itself through the append thread
+    // (the response is delivered after the MsgStorageAppend carrying
+    // them is written), and StepLeaderAppResp then updates its match.
+    Message ack;
+    ack.type = raftpb::kMsgAppResp;
+    ack.to = id_;
+    ack.index = li;
+    Send(std::move(ack));
+    return true;
+  }
+  // Sync mode: the leader's own entries count toward the quorum at once:
+  // the host persists them (Ready.entries) before it sends anything or
+  // applies the entries, so nothing is observable before they are durable.
   auto it = trk_.progress.find(id_);
   if (it != trk_.progress.end()) it->second.MaybeUpdate(li);
   MaybeCommit();
@@ -539,11 +558,21 @@ void Raft::Campaign(CampaignType t) {
     vote_msg = raftpb::kMsgVote;
     term = term_;
   }
-  // The candidate votes for itself. The vote is part of the hard state the
-  // host persists before sending the requests.
-  if (Poll(id_, VoteRespMsgType(vote_msg), true) ==
-      quorum::VoteResult::kVoteWon) {
-    // A single voter wins at once.
+  if (config_.async_storage_writes) {
+    // The vote requests go out before the candidate's term and vote are
+    // durable, so its own vote counts only once they are: it sends the
+    // vote to itself through the append thread (a single voter wins when
+    // that response arrives).
+    Message self;
+    self.type = VoteRespMsgType(vote_msg);
+    self.to = id_;
+    self.term = term;
+    Send(std::move(self));
+  } else if (Poll(id_, VoteRespMsgType(vote_msg), true) ==
+             quorum::VoteResult::kVoteWon) {
+    // Sync mode: the vote is part of the hard state the host persists
+    // before sending the requests, so it counts at once, and a single
+    // voter wins here.
     if (t == CampaignType::kCampaignPreElection) {
       Campaign(CampaignType::kCampaignElection);
     } else {
@@ -652,9 +681,21 @@ base::Status Raft::StepRef(Message& m) {
       StepVoteRequest(m);
       return base::Status();
     case raftpb::kMsgStorageAppendResp:
+      if (!config_.async_storage_writes) return ErrStepLocalResponseMsg();
+      // The snapshot comes before the entries in the unstable log:
+      // acknowledge it first, then the entries.
+      if (m.snapshot) AppliedSnap(*m.snapshot);
+      if (m.index != 0) raft_log_->StableTo(m.index, m.log_term);
+      return base::Status();
     case raftpb::kMsgStorageApplyResp:
-      // TODO(h1): asynchronous storage writes (#4).
-      return ErrStepLocalResponseMsg();
+      if (!config_.async_storage_writes) return ErrStepLocalResponseMsg();
+      if (!m.entries.empty()) {
+        uint64_t size = 0;
+        for (const Entry& e : m.entries) size += raftpb::EntrySize(e);
+        ReduceUncommittedSize(PayloadsSize(m.entries));
+        AppliedTo(m.entries.back().index, size);
+      }
+      return base::Status();
     default:
       return (this->*step_)(m);
   }
@@ -715,6 +756,20 @@ base::Status Raft::StepByTerm(Message& m, bool* done) {
       resp.type = raftpb::kMsgAppResp;
       resp.to = m.from;
       Send(std::move(resp));
+    } else if (m.type == raftpb::kMsgStorageAppendResp) {
+      // Written under an earlier term: a newer leader may have overwritten
+      // those entries in the unstable log while they were being written
+      // (and a write still queued may overwrite them again), so they do
+      // not count as stable (the ABA race; see ready.h). A later response
+      // of this term covers them. A snapshot is committed state whatever
+      // the term, so it still counts.
+      if (m.index != 0) {
+        logger_->Infof(
+            "%llx [term: %llu] ignored entry appends from a %s message with "
+            "lower term [term: %llu]",
+            U(id_), U(term_), TypeName(m.type), U(m.term));
+      }
+      if (m.snapshot) AppliedSnap(*m.snapshot);
     } else if (m.type == raftpb::kMsgPreVote) {
       // Reject, so a pre-candidate with a stale term learns ours (and a
       // mixed PreVote cluster cannot deadlock).
@@ -894,17 +949,20 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
       pr.inflights.FreeLE(m.index);
       break;
   }
+  // m.from is this node for the leader's own acknowledgment (async
+  // storage writes): nothing is sent to itself.
+  const bool peer = m.from != id_;
   if (MaybeCommit()) {
     // An entry of this term is committed: pending reads may proceed.
     ReleasePendingReadIndexMessages();
     BcastAppend();
-  } else if (pr.CanBumpCommit(raft_log_->committed())) {
+  } else if (peer && pr.CanBumpCommit(raft_log_->committed())) {
     // The follower may lack the latest commit index: send it now rather
     // than at the next heartbeat.
     MaybeSendAppend(m.from, true);
   }
   // The window may have room for several messages now.
-  while (MaybeSendAppend(m.from, false)) {
+  while (peer && MaybeSendAppend(m.from, false)) {
   }
   if (m.from == lead_transferee_ && pr.match == raft_log_->LastIndex()) {
     logger_->Infof("%llx sent MsgTimeoutNow to %llx after received MsgAppResp",
@@ -1505,6 +1563,12 @@ void Raft::AppliedTo(uint64_t index, uint64_t size) {
   }
 }
 
+void Raft::AppliedSnap(const raftpb::Snapshot& snap) {
+  uint64_t index = snap.metadata.index;
+  raft_log_->StableSnapTo(index);
+  AppliedTo(index, 0);
+}
+
 // ---- Invariants ----
 
 base::Status Raft::CheckInvariants() const {
@@ -1571,8 +1635,11 @@ base::Status Raft::CheckInvariants() const {
         return fail("inflights outside StateReplicate");
       }
     }
+    // With async storage writes the leader's match trails its last index
+    // until its own append acknowledgment arrives.
     auto self = trk_.progress.find(id_);
-    if (self != trk_.progress.end() && self->second.match != last) {
+    if (self != trk_.progress.end() && self->second.match != last &&
+        !config_.async_storage_writes) {
       return fail("leader's own match " + std::to_string(self->second.match) +
                   " != last index " + std::to_string(last));
     }

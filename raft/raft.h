@@ -131,6 +131,9 @@ class Raft {
   // entries total `size` bytes; releases the applying budget and, on a
   // leader, leaves an auto-leave joint config or reports pending reads.
   void AppliedTo(uint64_t index, uint64_t size);
+  // The host made the snapshot `snap` durable and applied it (its
+  // MsgStorageAppendResp in async-storage-writes mode).
+  void AppliedSnap(const raftpb::Snapshot& snap);
 
   // Leadership transfer.
   void AbortLeaderTransfer() { lead_transferee_ = kNone; }

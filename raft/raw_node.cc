@@ -1,7 +1,9 @@
 #include "raft/raw_node.h"
 
+#include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "base/check.h"
 #include "proto/raftpb/codec.h"
@@ -39,6 +41,29 @@ bool IsResponseMsg(raftpb::MessageType t) {
     default:
       return false;
   }
+}
+
+// The local storage threads of async-storage-writes mode.
+bool IsLocalMsgTarget(uint64_t id) {
+  return id == kLocalAppendThread || id == kLocalApplyThread;
+}
+
+bool IsStorageResp(raftpb::MessageType t) {
+  return t == raftpb::kMsgStorageAppendResp ||
+         t == raftpb::kMsgStorageApplyResp;
+}
+
+// Responses that wait for durability; in async-storage-writes mode a node
+// also sends them to itself (its own vote and append acknowledgment).
+bool IsAfterAppendMsg(raftpb::MessageType t) {
+  return t == raftpb::kMsgAppResp || t == raftpb::kMsgVoteResp ||
+         t == raftpb::kMsgPreVoteResp;
+}
+
+uint64_t EntriesSize(const std::vector<raftpb::Entry>& ents) {
+  uint64_t size = 0;
+  for (const raftpb::Entry& e : ents) size += raftpb::EntrySize(e);
+  return size;
 }
 
 }  // namespace
@@ -102,8 +127,19 @@ raftpb::ConfState RawNode::ApplyConfChange(const raftpb::ConfChangeV2& cc) {
 }
 
 base::Status RawNode::CheckStep(const raftpb::Message& m) const {
-  // Local messages never come from the network.
+  const bool async = raft_->config().async_storage_writes;
+  if (IsStorageResp(m.type) && IsLocalMsgTarget(m.from)) {
+    // A storage thread's response (async-storage-writes mode only).
+    if (!async) return ErrStepLocalResponseMsg();
+    return CheckLocalResponse(m);
+  }
+  // Other local messages never come from the network.
   if (IsLocalMsg(m.type)) return ErrStepLocalMsg();
+  if (async && m.from == raft_->id() && IsAfterAppendMsg(m.type)) {
+    // This node's own vote or append acknowledgment, delivered by the
+    // append thread.
+    return CheckLocalResponse(m);
+  }
   if (IsResponseMsg(m.type) &&
       raft_->trk().progress.find(m.from) == raft_->trk().progress.end()) {
     return ErrStepPeerNotFound();
@@ -155,6 +191,32 @@ base::Status RawNode::CheckWellFormed(const raftpb::Message& m) const {
   return base::Status();
 }
 
+// The responses raft put into MsgStorageAppend / MsgStorageApply come back
+// unchanged from the host's storage threads; check that they are addressed
+// to this node and do not claim more than this node produced.
+base::Status RawNode::CheckLocalResponse(const raftpb::Message& m) const {
+  const Raft& r = *raft_;
+  auto bad = [&m](const char* why) {
+    return base::Status::InvalidArgument(std::string("raft: malformed local ") +
+                                         raftpb::MessageTypeName(m.type) +
+                                         ": " + why);
+  };
+  if (m.to != r.id()) return bad("not addressed to this node");
+  if (m.term > r.term()) return bad("term above the node's term");
+  // A response of the current term cannot acknowledge more than the log
+  // holds (one of an earlier term is ignored by raft anyway).
+  if (m.term == r.term() && m.index > r.raft_log().LastIndex() &&
+      (m.type == raftpb::kMsgAppResp ||
+       m.type == raftpb::kMsgStorageAppendResp)) {
+    return bad("acknowledges entries past the last index");
+  }
+  if (m.type == raftpb::kMsgStorageApplyResp && !m.entries.empty() &&
+      m.entries.back().index > r.raft_log().applying()) {
+    return bad("applies entries that were not handed out");
+  }
+  return base::Status();
+}
+
 base::Status RawNode::Step(raftpb::Message&& m) {
   CAIRN_RETURN_IF_ERROR(CheckStep(m));
   return raft_->StepRef(m);
@@ -184,8 +246,18 @@ bool RawNode::HasReady() const {
   const RaftLog& l = r.raft_log();
   if (l.HasNextUnstableSnapshot()) return true;
   if (!r.msgs().empty() || !r.msgs_after_append().empty()) return true;
-  if (l.HasNextUnstableEnts() || l.HasNextCommittedEnts(true)) return true;
+  if (l.HasNextUnstableEnts() ||
+      l.HasNextCommittedEnts(ApplyUnstableEntries())) {
+    return true;
+  }
   return !r.read_states().empty();
+}
+
+bool RawNode::ApplyUnstableEntries() const {
+  // Sync mode: Ready's entries are durable before its committed entries
+  // are applied. Async mode: only entries the append thread reported
+  // durable may be applied.
+  return !raft_->config().async_storage_writes;
 }
 
 Ready RawNode::GetReady() {
@@ -195,11 +267,15 @@ Ready RawNode::GetReady() {
 }
 
 void RawNode::GetReady(Ready* rd) {
-  CAIRN_CHECK(!pending_.has_ready, "GetReady called twice without Advance");
   Raft& r = *raft_;
   // The previous Ready's messages were sent: reuse their buffers.
   r.RecycleMessages(&rd->messages);
   rd->Clear();
+  if (r.config().async_storage_writes) {
+    GetReadyAsync(rd);
+    return;
+  }
+  CAIRN_CHECK(!pending_.has_ready, "GetReady called twice without Advance");
   RaftLog& l = r.raft_log();
 
   std::span<const raftpb::Entry> ents = l.NextUnstableEnts();
@@ -253,7 +329,105 @@ void RawNode::GetReady(Ready* rd) {
   }
 }
 
+// Async-storage-writes mode: the writes and applies of this Ready become
+// messages to the local storage threads, each carrying the responses to
+// deliver once it is done (see ready.h). Nothing waits for Advance().
+void RawNode::GetReadyAsync(Ready* rd) {
+  Raft& r = *raft_;
+  RaftLog& l = r.raft_log();
+  // Messages to peers that need nothing durable go out at once.
+  std::swap(rd->messages, r.msgs());
+
+  SoftState ss = r.GetSoftState();
+  if (ss != prev_soft_state_) {
+    rd->soft_state = ss;
+    prev_soft_state_ = ss;
+  }
+  std::swap(rd->read_states, r.read_states());
+
+  raftpb::HardState hs = r.GetHardState();
+  const bool hs_changed =
+      !raftpb::IsEmptyHardState(hs) && hs != prev_hard_state_;
+  std::span<const raftpb::Entry> ents = l.NextUnstableEnts();
+  const raftpb::Snapshot* snap = l.NextUnstableSnapshot();
+  rd->must_sync = MustSync(hs, prev_hard_state_, ents.size());
+  prev_hard_state_ = hs;
+  if (!ents.empty() || hs_changed || snap != nullptr ||
+      !r.msgs_after_append().empty()) {
+    raftpb::Message m;
+    m.type = raftpb::kMsgStorageAppend;
+    m.to = kLocalAppendThread;
+    m.from = r.id();
+    m.entries.assign(ents.begin(), ents.end());
+    if (hs_changed) {
+      m.term = hs.term;
+      m.vote = hs.vote;
+      m.commit = hs.commit;
+    }
+    if (snap != nullptr) m.snapshot = *snap;
+    // The responses that wait for this write: votes and append
+    // acknowledgments (to peers and to this node) first, then the
+    // acknowledgment of the write itself, so that this node's own
+    // MsgAppResp is stepped while the entries are still unstable.
+    std::swap(m.responses, r.msgs_after_append());
+    if (l.HasNextOrInProgressUnstableEnts() || snap != nullptr) {
+      m.responses.push_back(StorageAppendResp(snap));
+    }
+    rd->messages.push_back(std::move(m));
+  }
+  r.msgs_after_append().clear();
+
+  std::vector<raftpb::Entry> committed;
+  l.NextCommittedEnts(/*allow_unstable=*/false, &committed);
+  if (!committed.empty()) {
+    raftpb::Message m;
+    m.type = raftpb::kMsgStorageApply;
+    m.to = kLocalApplyThread;
+    m.from = r.id();
+    // Committed entries apply under no particular term: term 0.
+    raftpb::Message resp;
+    resp.type = raftpb::kMsgStorageApplyResp;
+    resp.to = r.id();
+    resp.from = kLocalApplyThread;
+    resp.entries = committed;
+    const uint64_t last = committed.back().index;
+    const uint64_t size = EntriesSize(committed);
+    m.entries = std::move(committed);
+    m.responses.push_back(std::move(resp));
+    rd->messages.push_back(std::move(m));
+    l.AcceptApplying(last, size, /*allow_unstable=*/false);
+  }
+  l.AcceptUnstable();
+}
+
+// The MsgStorageAppendResp of a MsgStorageAppend. It attests the log's last
+// (index, term) at the current term, even when this Ready has no entries:
+// a response of an earlier term is ignored (the ABA race of ready.h), and
+// the next term change emits a MsgStorageAppend whose response then
+// stabilizes entries written under the old term.
+raftpb::Message RawNode::StorageAppendResp(const raftpb::Snapshot* snap) const {
+  const Raft& r = *raft_;
+  const RaftLog& l = r.raft_log();
+  raftpb::Message resp;
+  resp.type = raftpb::kMsgStorageAppendResp;
+  resp.to = r.id();
+  resp.from = kLocalAppendThread;
+  resp.term = r.term();
+  if (l.HasNextOrInProgressUnstableEnts()) {
+    resp.index = l.LastIndex();
+    resp.log_term = l.LastTerm();
+  }
+  if (snap != nullptr) {
+    // Raft needs only the metadata back, not the image.
+    resp.snapshot.emplace();
+    resp.snapshot->metadata = snap->metadata;
+  }
+  return resp;
+}
+
 void RawNode::Advance() {
+  CAIRN_CHECK(!raft_->config().async_storage_writes,
+              "Advance must not be called with async storage writes");
   if (!pending_.has_ready) return;
   Pending p = pending_;
   pending_ = Pending{};

@@ -117,6 +117,10 @@ class RawNode {
   explicit RawNode(std::unique_ptr<Raft> r);
   base::Status CheckStep(const raftpb::Message& m) const;
   base::Status CheckWellFormed(const raftpb::Message& m) const;
+  base::Status CheckLocalResponse(const raftpb::Message& m) const;
+  bool ApplyUnstableEntries() const;
+  void GetReadyAsync(Ready* rd);
+  raftpb::Message StorageAppendResp(const raftpb::Snapshot* snap) const;
 
   std::unique_ptr<Raft> raft_;
   // The soft and hard state reported by the last Ready.

@@ -21,6 +21,69 @@
 //  5. Call RawNode::Advance() to acknowledge all of the above. Entries of
 //     the next Ready may overlap (overwrite) those of this one.
 //
+// Asynchronous storage writes (Config::async_storage_writes, etcd's
+// AsyncStorageWrites). The host never calls Advance(), and hard_state,
+// entries, snapshot and committed_entries stay empty: the writes and
+// applies travel as local messages in `messages`, after the messages to
+// peers and in this order:
+//
+//   MsgStorageAppend (to kLocalAppendThread): write `entries` (they may
+//     overwrite entries from their first index on), the HardState
+//     {term, vote, commit} unless all three are 0 (unchanged), and
+//     `snapshot` if set.
+//   MsgStorageApply (to kLocalApplyThread): apply `entries` in order.
+//
+// Each carries `responses`, to deliver once its work is done: those to
+// this node through RawNode::Step, the others over the network. The rules:
+//
+//  A1. Messages to peers may be sent at once: they promise nothing about
+//      this node's disk (a leader's MsgApps, heartbeats, vote requests).
+//  A2. One append thread processes the MsgStorageAppends one at a time, in
+//      the order they were emitted (several may be batched into one write
+//      and one fsync). A message's responses are delivered only when it
+//      and every MsgStorageAppend before it are durable; must_sync false
+//      (no entries, term and vote unchanged) allows leaving that Ready's
+//      write unsynced. The responses are this node's MsgStorageAppendResp
+//      plus the messages that promise durable state: vote responses and
+//      append acknowledgments to peers, and this node's own vote (as a
+//      candidate) and own MsgAppResp (as a leader). So a candidate counts
+//      its own vote, and a leader its own entries toward commit, only once
+//      they are durable; a leader may replicate to followers meanwhile.
+//  A3. A write must be readable through Storage (config.storage) before
+//      its MsgStorageAppendResp is stepped: raft reads an entry from
+//      Storage once that response moved it out of the unstable log. Raft
+//      reads Storage only from the thread that drives the RawNode;
+//      MemoryStorage is not thread-safe, so a host with a separate append
+//      thread hands the write to the raft thread (or locks).
+//  A4. One apply thread processes the MsgStorageApplys in order, applies
+//      configuration changes through RawNode::ApplyConfChange (on the raft
+//      thread) and then delivers its MsgStorageApplyResp. Raft hands out
+//      only entries the append thread reported durable, so the two
+//      threads need no other coordination, except: a snapshot in a
+//      MsgStorageAppend is restored into the state machine only after the
+//      MsgStorageApplys emitted before it are applied (raft emits none
+//      while a snapshot is pending).
+//  A5. Responses are never dropped, duplicated or reordered, except that
+//      a crash loses all of them: the restarted node starts from what
+//      storage holds. Serve read_states once the apply thread has applied
+//      up to their index.
+//  A6. The log's stable index moves only on MsgStorageAppendResp and the
+//      applied index only on MsgStorageApplyResp. A MsgStorageAppendResp
+//      carries the term it was emitted at and the log's last (index, term)
+//      then; raft ignores its entries when the term has changed since.
+//      Otherwise this race (ABA) would lose a write: entries (i, t1) are
+//      being written; a new leader overwrites them with (i, t2), then a
+//      later one with (i, t1) again, both writes still queued; when the
+//      first write completes, (i, t1) matches the unstable log, but the
+//      queued (i, t2) write would still land in storage over it. A
+//      response of the current term (the next term change always emits a
+//      MsgStorageAppend) stabilizes them once no older write is queued.
+//      Responses of an earlier term to this node (its own vote or
+//      MsgAppResp) are ignored likewise.
+//
+// Both modes send the same messages to peers and commit the same entries;
+// only when the node's own writes count differs.
+//
 // Ownership: a Ready is a plain value that owns copies of everything it
 // holds (entry payloads are shared, immutable buffers). It stays valid
 // after Advance(). To avoid reallocating vectors, the host may keep one
@@ -71,7 +134,9 @@ struct Ready {
   // Messages to send after the writes above are done (rule 1).
   std::vector<raftpb::Message> messages;
   // Whether hard_state and entries must be synced to disk before messages
-  // are sent (false when only the commit index changed).
+  // are sent (false when only the commit index changed). In async mode:
+  // whether this Ready's MsgStorageAppend must be synced before its
+  // responses are delivered.
   bool must_sync = false;
 
   // Empties the Ready, keeping vector capacity.

@@ -11,6 +11,7 @@ cairn_add_test(raft_core_test
     progress_test.cc
     quorum_test.cc
     raft_test.cc
+    raw_node_async_test.cc
     raw_node_test.cc
     read_only_test.cc
     storage_test.cc

@@ -45,6 +45,7 @@ add_library(raft_interaction_env STATIC
   datadriven/handle_campaign.cc
   datadriven/handle_deliver_msgs.cc
   datadriven/handle_log_level.cc
+  datadriven/handle_log_state.cc
   datadriven/handle_partition.cc
   datadriven/handle_process_ready.cc
   datadriven/handle_propose.cc
@@ -53,6 +54,7 @@ add_library(raft_interaction_env STATIC
   datadriven/handle_restart.cc
   datadriven/handle_stabilize.cc
   datadriven/handle_status.cc
+  datadriven/handle_storage_threads.cc
   datadriven/handle_tick.cc)
 target_link_libraries(raft_interaction_env PUBLIC raft_datadriven
                       raft_test_harness PRIVATE cairn_options)

@@ -3,6 +3,7 @@
 //           [max-size-per-msg=<n>] [max-committed-size-per-ready=<n>]
 //           [read-only=safe|lease-based] [max-uncommitted-size=<n>]
 //           [disable-proposal-forwarding=<bool>]
+//           [async-storage-writes=<bool>]
 //
 // Adds n nodes with the next free ids. With index=i (i >= 1) each starts
 // from a snapshot at index i, term 1, holding the voters and learners and
@@ -54,6 +55,10 @@ base::Status ScanOptions(const datadriven::TestData& d, raft::Config* cfg) {
   if (d.HasArg("disable-proposal-forwarding")) {
     CAIRN_ASSIGN_OR_RETURN(cfg->disable_proposal_forwarding,
                            d.ScanBool("disable-proposal-forwarding"));
+  }
+  if (d.HasArg("async-storage-writes")) {
+    CAIRN_ASSIGN_OR_RETURN(cfg->async_storage_writes,
+                           d.ScanBool("async-storage-writes"));
   }
   if (d.HasArg("read-only")) {
     CAIRN_ASSIGN_OR_RETURN(std::string ro, d.ScanString("read-only"));

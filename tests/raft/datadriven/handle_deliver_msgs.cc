@@ -31,7 +31,11 @@ size_t InteractionEnv::DeliverMsgs(uint64_t to, const raftpb::MessageType* type,
   }
   messages = std::move(keep);
   for (raftpb::Message& m : take) {
-    bool cut = isolated.count(m.from) > 0 || isolated.count(m.to) > 0;
+    // A node's storage responses to itself never cross the network.
+    const bool local = m.from == m.to || m.from == raft::kLocalAppendThread ||
+                       m.from == raft::kLocalApplyThread;
+    bool cut =
+        !local && (isolated.count(m.from) > 0 || isolated.count(m.to) > 0);
     if (drop || cut) {
       Write("dropped: " + raft::DescribeMessage(m) + "\n");
       continue;

@@ -6,10 +6,15 @@
 
 namespace raft_test {
 
-namespace {
+base::Status Persist(Node& n, const raftpb::HardState& hs,
+                     const raftpb::Snapshot* snap,
+                     const std::vector<raftpb::Entry>& ents) {
+  if (snap != nullptr) CAIRN_RETURN_IF_ERROR(n.storage->ApplySnapshot(*snap));
+  if (!ents.empty()) CAIRN_RETURN_IF_ERROR(n.storage->Append(ents));
+  if (!raftpb::IsEmptyHardState(hs)) n.storage->SetHardState(hs);
+  return {};
+}
 
-// Applies the configuration changes among committed entries, as a host
-// must (ready.h rule 3).
 base::Status ApplyConfChanges(Node& n, const std::vector<raftpb::Entry>& ents) {
   for (const raftpb::Entry& e : ents) {
     raftpb::ConfChangeV2 cc;
@@ -27,8 +32,6 @@ base::Status ApplyConfChanges(Node& n, const std::vector<raftpb::Entry>& ents) {
   return {};
 }
 
-}  // namespace
-
 base::Status InteractionEnv::ProcessReady(uint64_t id) {
   Node& n = node(id);
   raft::Ready rd = n.raw_node->GetReady();
@@ -37,11 +40,23 @@ base::Status InteractionEnv::ProcessReady(uint64_t id) {
   if (desc.back() != '\n') desc.push_back('\n');
   Write(desc);
 
+  if (n.config.async_storage_writes) {
+    // The writes go to the node's storage threads; no Advance.
+    for (raftpb::Message& m : rd.messages) {
+      if (m.to == raft::kLocalAppendThread) {
+        n.append_work.push_back(std::move(m));
+      } else if (m.to == raft::kLocalApplyThread) {
+        n.apply_work.push_back(std::move(m));
+      } else {
+        messages.push_back(std::move(m));
+      }
+    }
+    return {};
+  }
   // Persist before sending (ready.h rule 1).
-  if (rd.hard_state) n.storage->SetHardState(*rd.hard_state);
-  if (rd.snapshot)
-    CAIRN_RETURN_IF_ERROR(n.storage->ApplySnapshot(*rd.snapshot));
-  if (!rd.entries.empty()) CAIRN_RETURN_IF_ERROR(n.storage->Append(rd.entries));
+  CAIRN_RETURN_IF_ERROR(Persist(n, rd.hard_state.value_or(raftpb::HardState{}),
+                                rd.snapshot ? &*rd.snapshot : nullptr,
+                                rd.entries));
   CAIRN_RETURN_IF_ERROR(ApplyConfChanges(n, rd.committed_entries));
   for (raftpb::Message& m : rd.messages) messages.push_back(std::move(m));
   n.raw_node->Advance();

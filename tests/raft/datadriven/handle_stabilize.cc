@@ -1,6 +1,6 @@
-// stabilize [<id>...] [log-level=<level>]: handles Readies and delivers
-// messages among the given nodes (all when none given) until nothing is
-// left to do.
+// stabilize [<id>...] [log-level=<level>]: handles Readies, delivers
+// messages and (async storage writes) runs the storage threads of the
+// given nodes (all when none given) until nothing is left to do.
 
 #include "tests/raft/datadriven/interaction_env.h"
 
@@ -25,6 +25,25 @@ base::Status InteractionEnv::Stabilize(const std::vector<uint64_t>& ids) {
       Write("> " + std::to_string(id) + " receiving messages\n");
       WithIndent([&] { DeliverMsgs(id, nullptr, /*drop=*/false); });
       done = false;
+    }
+    // Async storage writes: the append threads, then the apply threads,
+    // drain their queues.
+    for (bool append : {true, false}) {
+      for (uint64_t id : ids) {
+        std::vector<raftpb::Message>& work =
+            append ? node(id).append_work : node(id).apply_work;
+        if (work.empty()) continue;
+        Write("> " + std::to_string(id) + " processing " +
+              (append ? "append" : "apply") + " thread\n");
+        base::Status s;
+        WithIndent([&] {
+          while (s.ok() && !work.empty()) {
+            s = append ? ProcessAppendThread(id) : ProcessApplyThread(id);
+          }
+        });
+        CAIRN_RETURN_IF_ERROR(s);
+        done = false;
+      }
     }
     if (done) return {};
   }

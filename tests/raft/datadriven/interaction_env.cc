@@ -82,6 +82,8 @@ std::string InteractionEnv::Handle(const datadriven::TestData& d) {
       {"tick-election", HandleTick},
       {"tick-heartbeat", HandleTick},
       {"process-ready", HandleProcessReady},
+      {"process-append-thread", HandleProcessStorageThread},
+      {"process-apply-thread", HandleProcessStorageThread},
       {"deliver-msgs", HandleDeliverMsgs},
       {"stabilize", HandleStabilize},
       {"isolate", HandlePartition},
@@ -90,6 +92,7 @@ std::string InteractionEnv::Handle(const datadriven::TestData& d) {
       {"status", HandleStatus},
       {"raft-state", HandleRaftState},
       {"raft-log", HandleRaftLog},
+      {"log-state", HandleLogState},
       {"log-level", HandleLogLevel},
   };
   out_.clear();

@@ -9,12 +9,15 @@
 //             [max-size-per-msg=<n>] [max-committed-size-per-ready=<n>]
 //             [read-only=safe|lease-based] [max-uncommitted-size=<n>]
 //             [disable-proposal-forwarding=<bool>]
+//             [async-storage-writes=<bool>]
 //   campaign <id>             propose <id> <data>
 //   tick-election <id>        tick-heartbeat <id>      tick <id> <n>
 //   process-ready <id>...     deliver-msgs [type=..] <id>... [drop=(..)]
+//   process-append-thread <id>...    process-apply-thread <id>...
 //   stabilize [<id>...] [log-level=<l>]
 //   isolate <id>              heal                     restart <id>
 //   status <id>               raft-state               raft-log <id>
+//   log-state <id>
 //   log-level debug|info|warn|error|none
 //
 // Messages a node sends are collected in `messages` until delivered (or
@@ -22,6 +25,14 @@
 // nodes log through their Logger (at or above the current level) plus what
 // the command prints, deterministically, so it can be compared with the
 // golden output.
+//
+// A node added with async-storage-writes=true hands its writes to an append
+// thread and its committed entries to an apply thread (raft/ready.h,
+// "Asynchronous storage writes"): process-ready queues its MsgStorageAppend
+// and MsgStorageApply as the node's append_work / apply_work; the
+// process-*-thread commands do the oldest piece of work and put its
+// responses into `messages`, from where deliver-msgs and stabilize deliver
+// them like any other message (stabilize also runs both threads).
 //
 // Each handler is a free function in its own handle_*.cc file.
 
@@ -60,7 +71,20 @@ struct Node {
   std::unique_ptr<TestStorage> storage;
   std::unique_ptr<raft::RawNode> raw_node;
   raft::Config config;
+  // Async-storage-writes mode: MsgStorageAppend / MsgStorageApply not yet
+  // processed by the node's append and apply threads, oldest first.
+  std::vector<raftpb::Message> append_work;
+  std::vector<raftpb::Message> apply_work;
 };
+
+// Writes what a Ready or a MsgStorageAppend persists into n's storage:
+// the snapshot, then the entries, then the hard state (when non-empty).
+base::Status Persist(Node& n, const raftpb::HardState& hs,
+                     const raftpb::Snapshot* snap,
+                     const std::vector<raftpb::Entry>& ents);
+// Applies the configuration changes among committed entries, as a host
+// must (ready.h rule 3).
+base::Status ApplyConfChanges(Node& n, const std::vector<raftpb::Entry>& ents);
 
 class InteractionEnv {
  public:
@@ -92,7 +116,13 @@ class InteractionEnv {
   // the given type (any type when type is null), printing each. Messages
   // from or to an isolated node are dropped. Returns how many were handled.
   size_t DeliverMsgs(uint64_t to, const raftpb::MessageType* type, bool drop);
-  // Runs Ready handling and delivery until nothing changes.
+  // Async mode: the append (apply) thread of node id does its oldest
+  // MsgStorageAppend (MsgStorageApply), printing it and the responses it
+  // releases into `messages`.
+  base::Status ProcessAppendThread(uint64_t id);
+  base::Status ProcessApplyThread(uint64_t id);
+  // Runs Ready handling, delivery and (async mode) the storage threads
+  // until nothing changes.
   base::Status Stabilize(const std::vector<uint64_t>& ids);
 
   std::vector<Node> nodes;
@@ -129,6 +159,8 @@ base::Status HandlePropose(InteractionEnv& env, const datadriven::TestData& d);
 base::Status HandleTick(InteractionEnv& env, const datadriven::TestData& d);
 base::Status HandleProcessReady(InteractionEnv& env,
                                 const datadriven::TestData& d);
+base::Status HandleProcessStorageThread(InteractionEnv& env,
+                                        const datadriven::TestData& d);
 base::Status HandleDeliverMsgs(InteractionEnv& env,
                                const datadriven::TestData& d);
 base::Status HandleStabilize(InteractionEnv& env,
@@ -140,6 +172,7 @@ base::Status HandleStatus(InteractionEnv& env, const datadriven::TestData& d);
 base::Status HandleRaftState(InteractionEnv& env,
                              const datadriven::TestData& d);
 base::Status HandleRaftLog(InteractionEnv& env, const datadriven::TestData& d);
+base::Status HandleLogState(InteractionEnv& env, const datadriven::TestData& d);
 base::Status HandleLogLevel(InteractionEnv& env, const datadriven::TestData& d);
 
 }  // namespace raft_test
