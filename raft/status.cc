@@ -35,10 +35,14 @@ std::string Status::ToJson() const {
   for (const auto& [id, pr] : progress) {
     if (!first) j += ",";
     first = false;
-    j += "\"" + std::to_string(id) +
-         "\":{\"match\":" + std::to_string(pr.match) +
-         ",\"next\":" + std::to_string(pr.next) + ",\"state\":\"" +
-         tracker::StateTypeName(pr.state) + "\"}";
+    // Appended piece by piece: GCC 12 at -O3 warns (-Wrestrict, a false
+    // positive, GCC bug 105329) on `"\"" + std::to_string(id)`.
+    j += '"';
+    j += std::to_string(id);
+    j += "\":{\"match\":" + std::to_string(pr.match);
+    j += ",\"next\":" + std::to_string(pr.next) + ",\"state\":\"";
+    j += tracker::StateTypeName(pr.state);
+    j += "\"}";
   }
   j +=
       "},\"leadtransferee\":\"" + std::to_string(basic.lead_transferee) + "\"}";
