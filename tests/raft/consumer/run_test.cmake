@@ -3,7 +3,8 @@
 # installed text file names the source or build tree, then builds
 # tests/raft/consumer twice against the install (find_package, then a
 # plain compiler command with pkg-config's flags), runs both programs
-# and checks what they print.
+# and checks what they print, and compiles every installed header with
+# nothing but the install on the include path.
 #
 # cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DCXX=...
 #       -DGENERATOR=... -DMAKE_PROGRAM=... -P run_test.cmake
@@ -89,3 +90,18 @@ run("${CXX}" -std=c++20 "${consumer_dir}/main.cc" ${pc_flags}
     -o "${WORK_DIR}/consumer-pc")
 run("${WORK_DIR}/consumer-pc")
 check_output("pkg-config consumer" "${out}")
+
+# 3. Every installed header compiles with nothing but the install: none
+# includes a header that was not installed.
+set(all_headers "${WORK_DIR}/all_headers.cc")
+file(WRITE "${all_headers}" "")
+file(GLOB_RECURSE headers RELATIVE "${prefix}/include" "${prefix}/include/*.h")
+foreach(h IN LISTS headers)
+  file(APPEND "${all_headers}" "#include \"${h}\"\n")
+endforeach()
+run("${PKG_CONFIG}" --cflags cairn-raft)
+string(STRIP "${out}" pc_cflags)
+separate_arguments(pc_cflags UNIX_COMMAND "${pc_cflags}")
+run("${CXX}" -std=c++20 -fsyntax-only ${pc_cflags} "${all_headers}")
+list(LENGTH headers n)
+message(STATUS "${n} installed headers compile on their own: ok")
