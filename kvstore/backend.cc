@@ -31,6 +31,11 @@
 //     "consistent_index"  the index of the last raft entry applied.
 //     "compact_revision"  the revision of the last compaction (absent = none;
 //                         the store then reports -1, as etcd does).
+//     "alarm/<type>/<member>"  present (value 1) while alarm <type> (an
+//                         etcdserverpb.AlarmType number) is raised for
+//                         member <member> (decimal). Replicated requests
+//                         raise and clear them, so every member has the
+//                         same rows (etcd's "alarm" bucket).
 //
 // ** INVARIANTS
 //
@@ -147,6 +152,11 @@ constexpr const char* kGetMeta = "SELECT value FROM meta WHERE name = ?1";
 constexpr const char* kPutMeta =
     "INSERT INTO meta (name, value) VALUES (?1, ?2) "
     "ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+constexpr const char* kDeleteMeta = "DELETE FROM meta WHERE name = ?1";
+// Names from ?1 (inclusive) to ?2 (exclusive): a prefix scan.
+constexpr const char* kScanMeta =
+    "SELECT name, value FROM meta WHERE name >= ?1 AND name < ?2 "
+    "ORDER BY name";
 constexpr const char* kPutLease =
     "INSERT OR REPLACE INTO lease (id, ttl, remaining_ttl) VALUES (?1, ?2, ?3)";
 constexpr const char* kDeleteLease = "DELETE FROM lease WHERE id = ?1";
@@ -154,6 +164,9 @@ constexpr const char* kScanLeases =
     "SELECT id, ttl, remaining_ttl FROM lease ORDER BY id";
 constexpr const char* kSizeBytes =
     "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size";
+constexpr const char* kSizeInUseBytes =
+    "SELECT (page_count - freelist_count) * page_size "
+    "FROM pragma_page_count, pragma_freelist_count, pragma_page_size";
 
 std::string_view ErrStr(int rc) {
   const char* s = sqlite3_errstr(rc);
@@ -224,9 +237,9 @@ struct Backend::Statements {
   Statement begin, commit, rollback;
   Statement insert_kv, select_kv, select_kv_no_value, delete_kv;
   Statement scan_kv, scan_kv_no_value;
-  Statement get_meta, put_meta;
+  Statement get_meta, put_meta, delete_meta, scan_meta;
   Statement put_lease, delete_lease, scan_leases;
-  Statement size_bytes;
+  Statement size_bytes, size_in_use_bytes;
 };
 
 namespace {
@@ -327,10 +340,13 @@ base::Status Backend::Prepare() {
       {&stmts_->scan_kv_no_value, kScanKvNoValue},
       {&stmts_->get_meta, kGetMeta},
       {&stmts_->put_meta, kPutMeta},
+      {&stmts_->delete_meta, kDeleteMeta},
+      {&stmts_->scan_meta, kScanMeta},
       {&stmts_->put_lease, kPutLease},
       {&stmts_->delete_lease, kDeleteLease},
       {&stmts_->scan_leases, kScanLeases},
       {&stmts_->size_bytes, kSizeBytes},
+      {&stmts_->size_in_use_bytes, kSizeInUseBytes},
   };
   for (auto& [stmt, sql] : all) {
     int rc = stmt->Prepare(db_, sql);
@@ -458,6 +474,34 @@ base::Status Backend::PutMeta(std::string_view name, int64_t value) {
   return rc == SQLITE_DONE ? base::Status() : Error(rc, "put_meta");
 }
 
+base::Status Backend::DeleteMeta(std::string_view name) {
+  CAIRN_RETURN_IF_ERROR(Fault("delete_meta"));
+  Statement& s = stmts_->delete_meta;
+  ResetOnExit r(s);
+  s.BindText(1, name);
+  int rc = s.Step();
+  return rc == SQLITE_DONE ? base::Status() : Error(rc, "delete_meta");
+}
+
+base::Status Backend::ScanMeta(
+    std::string_view prefix,
+    const std::function<void(std::string_view, int64_t)>& fn) {
+  CAIRN_CHECK(!prefix.empty() && prefix.back() != '\xff');
+  std::string end(prefix);
+  end.back() = static_cast<char>(end.back() + 1);
+  Statement& s = stmts_->scan_meta;
+  ResetOnExit r(s);
+  s.BindText(1, prefix);
+  s.BindText(2, end);
+  for (;;) {
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return {};
+    if (rc != SQLITE_ROW) return Error(rc, "scan_meta");
+    std::string name = s.Blob(0);
+    fn(name, s.Int(1));
+  }
+}
+
 base::Status Backend::PutLease(const LeaseRow& lease) {
   CAIRN_RETURN_IF_ERROR(Fault("put_lease"));
   Statement& s = stmts_->put_lease;
@@ -496,6 +540,23 @@ base::Result<int64_t> Backend::SizeBytes() {
   int rc = s.Step();
   if (rc != SQLITE_ROW) return Error(rc, "size_bytes");
   return s.Int(0);
+}
+
+base::Result<int64_t> Backend::SizeInUseBytes() {
+  Statement& s = stmts_->size_in_use_bytes;
+  ResetOnExit r(s);
+  int rc = s.Step();
+  if (rc != SQLITE_ROW) return Error(rc, "size_in_use_bytes");
+  return s.Int(0);
+}
+
+base::Status Backend::Vacuum() {
+  CAIRN_CHECK(!in_txn_, "kvstore: Vacuum inside a transaction");
+  CAIRN_RETURN_IF_ERROR(Fault("vacuum"));
+  CAIRN_RETURN_IF_ERROR(Exec("VACUUM", "vacuum"));
+  // VACUUM wrote the new pages to the -wal file; the checkpoint moves them
+  // into the database file and truncates both.
+  return Exec("PRAGMA wal_checkpoint(TRUNCATE)", "vacuum checkpoint");
 }
 
 namespace {

@@ -97,6 +97,12 @@ class Backend {
   // meta table: named integers. Absent names read as `fallback`.
   base::Result<int64_t> GetMeta(std::string_view name, int64_t fallback);
   base::Status PutMeta(std::string_view name, int64_t value);
+  base::Status DeleteMeta(std::string_view name);
+  // Calls fn(name, value) for each name starting with `prefix` (non-empty),
+  // in name order.
+  base::Status ScanMeta(
+      std::string_view prefix,
+      const std::function<void(std::string_view, int64_t)>& fn);
 
   // lease table.
   base::Status PutLease(const LeaseRow& lease);  // insert or replace
@@ -113,6 +119,11 @@ class Backend {
 
   // Size of the database file in bytes (page_count * page_size).
   base::Result<int64_t> SizeBytes();
+  // Bytes of the pages in use (the size without the free list).
+  base::Result<int64_t> SizeInUseBytes();
+  // Rewrites the database without its free pages (VACUUM) and shrinks the
+  // file. REQUIRES: no transaction open.
+  base::Status Vacuum();
 
  private:
   class Statement;

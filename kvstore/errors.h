@@ -45,5 +45,12 @@ inline base::Status ErrLeaseExist() {
 inline base::Status ErrLeaseTTLTooLarge() {
   return base::Status::OutOfRange("etcdserver: too large lease TTL");
 }
+inline base::Status ErrNoSpace() {
+  return base::Status::ResourceExhausted(
+      "etcdserver: mvcc: database space exceeded");
+}
+inline base::Status ErrCorrupt() {
+  return base::Status::DataLoss("etcdserver: corrupt cluster");
+}
 
 }  // namespace kvstore

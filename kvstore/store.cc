@@ -94,6 +94,8 @@ base::Status Store::Load() {
       });
   CAIRN_RETURN_IF_ERROR(bad);
   rev_ = std::max<int64_t>({max_main, compact_rev_, 1});
+  CAIRN_RETURN_IF_ERROR(LoadAlarms());
+  UpdateSizes();
   return {};
 }
 
@@ -107,6 +109,7 @@ base::Status Store::Fail(base::Status s) {
   (void)backend_->Rollback();
   pending_events_.clear();
   batch_open_ = false;
+  batch_closed_.notify_all();
   // writing_ stays: the write in progress ends with FinishWrite() as usual.
   return failed_;
 }
@@ -128,6 +131,7 @@ base::Status Store::CommitLocked(
                                      static_cast<int64_t>(applied_index_));
   if (s.ok()) s = backend_->Commit();
   if (!s.ok()) return Fail(std::move(s));
+  UpdateSizes();
   *events = std::move(pending_events_);
   pending_events_.clear();
   return {};
@@ -150,6 +154,7 @@ base::Status Store::CommitBatch() {
     CAIRN_RETURN_IF_ERROR(failed_);
     CAIRN_CHECK(batch_open_, "kvstore: CommitBatch without a batch");
     batch_open_ = false;
+    batch_closed_.notify_all();
     CAIRN_RETURN_IF_ERROR(CommitLocked(&events));
     listener = listener_;
   }
@@ -191,6 +196,7 @@ base::Status Store::ApplyRequest(uint64_t index,
                                  ApplyResult* out) {
   using R = cairnpb::InternalRequest;
   cairnpb::InternalResponse& resp = out->response;
+  CAIRN_RETURN_IF_ERROR(CheckAlarms(request));
   switch (request.request_case()) {
     case R::kRange:
       return RangeLocked(request.range(), resp.mutable_range());
@@ -215,6 +221,8 @@ base::Status Store::ApplyRequest(uint64_t index,
       CAIRN_RETURN_IF_ERROR(DoLeaseCheckpoint(request.lease_checkpoint()));
       resp.mutable_lease_checkpoint()->mutable_header()->set_revision(rev_);
       return {};
+    case R::kAlarm:
+      return DoAlarm(request.alarm(), resp.mutable_alarm());
     case R::REQUEST_NOT_SET:
       return {};  // a no-op entry: only the consistent index moves
   }

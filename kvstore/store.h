@@ -36,11 +36,14 @@
 // that commits, after the commit, with the mutex released (it may call the
 // store's read methods).
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -182,10 +185,31 @@ class Store {
   // REQUIRES: no batch open.
   base::Status Restore(const std::string& path);
 
+  // ---- Alarms (etcd's alarm store, store_alarm.cc). Applied AlarmRequests
+  // raise and clear them; they are kept in the database, so they survive
+  // restarts and travel in snapshots. While NOSPACE is raised, Put, a Txn
+  // with a put in either branch, and LeaseGrant fail with ErrNoSpace() when
+  // applied; while CORRUPT is raised every write (and a replicated Range)
+  // fails with ErrCorrupt(). Reads served by Range() are not affected.
+
+  // The raised alarms, ordered by type then member.
+  std::vector<etcdserverpb::AlarmMember> Alarms();
+
+  // ---- Maintenance.
+
   // OK, or the sticky failure.
   base::Status health();
   // Size of the database in bytes.
   base::Result<int64_t> DbSize();
+  // Database size and the part of it in use (without free pages), as of the
+  // last commit, defragmentation or restore. Lock-free: the loop thread may
+  // call them for every request.
+  int64_t CachedDbSize() const { return db_size_.load(); }
+  int64_t CachedDbSizeInUse() const { return db_size_in_use_.load(); }
+  // Rewrites the database without its free pages (SQLite VACUUM), giving
+  // the space back to the file system. Waits until no batch is open and
+  // holds applies back while it runs: slow, call it off the loop.
+  base::Status Defragment();
 
  private:
   explicit Store(Options options);
@@ -241,6 +265,15 @@ class Store {
   base::Status DoTxn(const etcdserverpb::TxnRequest& r,
                      etcdserverpb::TxnResponse* resp);
 
+  // Alarms (store_alarm.cc).
+  base::Status LoadAlarms();
+  // ErrNoSpace() / ErrCorrupt() when a raised alarm refuses `request`.
+  base::Status CheckAlarms(const cairnpb::InternalRequest& request) const;
+  base::Status DoAlarm(const etcdserverpb::AlarmRequest& r,
+                       etcdserverpb::AlarmResponse* resp);
+  // Refreshes db_size_ and db_size_in_use_ (errors leave them as they are).
+  void UpdateSizes();
+
   // Leases (store_lease.cc).
   base::Status DoLeaseGrant(uint64_t index,
                             const etcdserverpb::LeaseGrantRequest& r,
@@ -259,6 +292,12 @@ class Store {
   int64_t compact_rev_ = -1;    // last compaction revision, -1 = none (etcd)
   uint64_t applied_index_ = 0;  // consistent index (committed or in batch)
   bool batch_open_ = false;
+  // Signalled when batch_open_ becomes false (Defragment waits for it).
+  std::condition_variable batch_closed_;
+  // Raised alarms: {etcdserverpb::AlarmType, member ID}.
+  std::set<std::pair<int, uint64_t>> alarms_;
+  std::atomic<int64_t> db_size_{0};
+  std::atomic<int64_t> db_size_in_use_{0};
 
   // The write request in progress (StartWrite..FinishWrite).
   bool writing_ = false;

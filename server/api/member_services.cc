@@ -1,4 +1,4 @@
-// Maintenance.Status, Cluster.MemberList and the HTTP endpoints /health and
+// Cluster.MemberList and the HTTP endpoints /health and
 // /version.
 
 #include "cairnpb/internal.pb.h"
@@ -19,28 +19,6 @@ http::HttpResponder::Headers Cors(http::HttpResponder::Headers extra = {}) {
 }
 
 }  // namespace
-
-void RegisterMaintenance(const MemberContext* ctx,
-                         grpc::MethodRegistry* registry) {
-  registry->AddUnary(
-      "/etcdserverpb.Maintenance/Status",
-      [ctx](grpc::CallPtr call, std::string /*request*/) {
-        etcdserverpb::StatusResponse r;
-        FillHeader(ctx, r.mutable_header());
-        r.mutable_header()->set_revision(ctx->store->CurrentRevision());
-        r.set_version(kServerVersion);
-        auto size = ctx->store->DbSize();
-        r.set_dbsize(size.value_or(0));
-        r.set_dbsizeinuse(size.value_or(0));
-        r.set_leader(ctx->node->leader());
-        r.set_raftindex(ctx->node->commit_index());
-        r.set_raftterm(ctx->node->term());
-        r.set_raftappliedindex(ctx->node->applied_index());
-        if (ctx->node->leader() == 0) r.add_errors("etcdserver: no leader");
-        r.set_islearner(false);
-        call->Reply(r.SerializeAsString());
-      });
-}
 
 void RegisterCluster(const MemberContext* ctx, grpc::MethodRegistry* registry) {
   registry->AddUnary("/etcdserverpb.Cluster/MemberList",

@@ -4,7 +4,8 @@
 // method registry and the HTTP/1.1 router of the client port:
 //
 //   etcdserverpb.KV           Range, Put, DeleteRange, Txn, Compact
-//   etcdserverpb.Maintenance  Status
+//   etcdserverpb.Maintenance  Status, Alarm, Defragment, Hash, HashKV,
+//                             Snapshot, MoveLeader (maintenance_service.cc)
 //   etcdserverpb.Cluster      MemberList
 //   HTTP                      GET /health, GET /version
 //
@@ -16,9 +17,11 @@
 // Thread safety: loop thread only.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "cairnpb/internal.pb.h"
 #include "etcdserverpb/rpc.pb.h"
 #include "kvstore/store.h"
 #include "server/config/ids.h"
@@ -36,6 +39,10 @@ struct MemberContext {
   std::vector<InitialMemberId> members;  // For MemberList.
   std::vector<std::string> client_urls;  // This member's advertised.
   uint64_t max_request_bytes = 1572864;
+  // <data-dir>: Snapshot writes its temporary copy under <data-dir>/member.
+  std::string data_dir;
+  // --quota-backend-bytes with etcd's default applied; 0 = no quota.
+  int64_t quota_backend_bytes = 0;
 };
 
 // The server version reported by Status and /version: the etcd API version
@@ -48,9 +55,21 @@ inline constexpr const char* kClusterVersion = "3.4.0";
 // revision is the response's own).
 void FillHeader(const MemberContext* ctx, etcdserverpb::ResponseHeader* h);
 
+// etcd's backend quota (etcdserver/quota.go, v3rpc/quota.go): a Put, a Txn
+// with puts or a LeaseGrant that would take the database past the quota is
+// refused. Returns true when `request` may go on. Otherwise proposes the
+// NOSPACE alarm for this member and calls `refuse` with
+// "etcdserver: mvcc: database space exceeded" once that proposal is done,
+// as etcd answers only after raising the alarm.
+bool CheckQuota(const MemberContext* ctx,
+                const cairnpb::InternalRequest& request,
+                std::function<void(const base::Status&)> refuse);
+
 void RegisterKv(const MemberContext* ctx, grpc::MethodRegistry* registry);
 void RegisterMaintenance(const MemberContext* ctx,
                          grpc::MethodRegistry* registry);
+// Maintenance.Snapshot (snapshot_service.cc); part of RegisterMaintenance.
+void RegisterSnapshot(const MemberContext* ctx, grpc::MethodRegistry* registry);
 void RegisterCluster(const MemberContext* ctx, grpc::MethodRegistry* registry);
 void RegisterHttp(const MemberContext* ctx, http::HttpRouter* router);
 

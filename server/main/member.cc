@@ -97,6 +97,8 @@ base::Result<std::unique_ptr<Member>> Member::Open(
     m->context_.client_urls.push_back(u.ToString());
   }
   m->context_.max_request_bytes = config.max_request_bytes;
+  m->context_.data_dir = dir;
+  m->context_.quota_backend_bytes = config.QuotaBackendBytes();
   api::RegisterKv(&m->context_, &m->methods_);
   api::RegisterMaintenance(&m->context_, &m->methods_);
   api::RegisterCluster(&m->context_, &m->methods_);

@@ -133,6 +133,9 @@ class Node {
   uv_loop_t* loop() const { return loop_; }
   uint64_t member_id() const { return options_.member_id; }
   uint64_t cluster_id() const { return options_.cluster_id; }
+  uint64_t tick_ms() const { return options_.tick_ms; }
+  // The default time a proposal or read may wait (NodeOptions).
+  uint64_t request_timeout_ms() const { return options_.request_timeout_ms; }
   uint64_t leader() const { return lead_; }
   bool is_leader() const;
   uint64_t term() const;
