@@ -41,10 +41,12 @@ bool KeyRange::empty() const {
 
 KeyHistory& KeyIndex::Mutable(std::string_view key) {
   auto h = hash_.find(key);
-  if (h != hash_.end()) return h->second->second;
-  auto it = map_.emplace(std::string(key), KeyHistory{}).first;
-  hash_.emplace(std::string_view(it->first), it);
-  return it->second;
+  if (h != hash_.end()) return h->second->history;
+  auto owned = std::make_unique<Entry>(Entry{std::string(key), {}});
+  Entry* e = owned.get();
+  map_.emplace(e->key, std::move(owned));
+  hash_.emplace(std::string_view(e->key), e);
+  return e->history;
 }
 
 void KeyIndex::RecordPut(KeyHistory& h, Revision rev, int64_t create_revision,
@@ -75,7 +77,7 @@ void KeyIndex::Tombstone(std::string_view key, Revision rev) {
 
 const KeyHistory* KeyIndex::Find(std::string_view key) const {
   auto it = hash_.find(key);
-  return it == hash_.end() ? nullptr : &it->second->second;
+  return it == hash_.end() ? nullptr : &it->second->history;
 }
 
 void KeyIndex::ForEach(const KeyRange& range, bool reverse,
@@ -83,7 +85,7 @@ void KeyIndex::ForEach(const KeyRange& range, bool reverse,
                                                 const KeyHistory&)>& fn) const {
   if (range.single()) {
     auto it = map_.find(range.key);
-    if (it != map_.end()) fn(it->first, it->second);
+    if (it != map_.end()) fn(it->first, it->second->history);
     return;
   }
   if (range.empty()) return;
@@ -93,20 +95,20 @@ void KeyIndex::ForEach(const KeyRange& range, bool reverse,
                   : map_.lower_bound(range.end);
   if (!reverse) {
     for (auto it = first; it != last; ++it) {
-      if (!fn(it->first, it->second)) return;
+      if (!fn(it->first, it->second->history)) return;
     }
     return;
   }
   for (auto it = last; it != first;) {
     --it;
-    if (!fn(it->first, it->second)) return;
+    if (!fn(it->first, it->second->history)) return;
   }
 }
 
 void KeyIndex::Compact(int64_t at,
                        const std::function<void(Revision)>& removed) {
   for (auto it = map_.begin(); it != map_.end();) {
-    std::vector<Change>& c = it->second.changes;
+    std::vector<Change>& c = it->second->history.changes;
     // keep = index of the newest change with rev.main <= at.
     auto upper = std::upper_bound(
         c.begin(), c.end(), at,
@@ -120,7 +122,7 @@ void KeyIndex::Compact(int64_t at,
     for (auto d = c.begin(); d != drop_end; ++d) removed(d->rev);
     c.erase(c.begin(), drop_end);
     if (c.empty()) {
-      hash_.erase(std::string_view(it->first));
+      hash_.erase(std::string_view(it->second->key));
       it = map_.erase(it);
     } else {
       ++it;

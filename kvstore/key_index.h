@@ -12,13 +12,15 @@
 //
 // Thread safety: none; owned by the Store.
 
+#include <absl/container/btree_map.h>
+#include <absl/container/flat_hash_map.h>
+
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "kvstore/revision.h"
@@ -62,11 +64,10 @@ struct KeyRange {
 
 class KeyIndex {
  public:
-  using Map = std::map<std::string, KeyHistory, std::less<>>;
-
   KeyIndex() = default;
-  // Movable (nodes, and so hash_'s views and iterators, stay valid), not
-  // copyable (a copy's hash_ would point into the original).
+  // Movable (the histories are on the heap, so hash_'s views and pointers
+  // stay valid), not copyable (a copy's hash_ would point into the
+  // original).
   KeyIndex(KeyIndex&&) = default;
   KeyIndex& operator=(KeyIndex&&) = default;
   KeyIndex(const KeyIndex&) = delete;
@@ -109,12 +110,20 @@ class KeyIndex {
   }
 
  private:
-  // Ordered map for ranges, plus a hash index over the same nodes for point
-  // lookups (a 1M-key red-black tree walk is ~20 cache misses; the puts of
-  // the write path look up every key). Keys of hash_ view map_'s keys,
-  // which std::map never moves. Invariant: same key sets.
-  Map map_;
-  std::unordered_map<std::string_view, Map::iterator> hash_;
+  // A key's history on the heap, where it never moves, with its own copy of
+  // the key for hash_ to view.
+  struct Entry {
+    std::string key;
+    KeyHistory history;
+  };
+
+  // An ordered B-tree for ranges (its nodes hold the short keys inline, so
+  // a lookup costs a few cache misses where a 1M-key red-black tree costs
+  // ~20), plus an open-addressing hash over the same entries for the point
+  // lookups of the write path, which looks up every key it writes.
+  // Invariant: same key sets; hash_'s keys view their Entry's key.
+  absl::btree_map<std::string, std::unique_ptr<Entry>> map_;
+  absl::flat_hash_map<std::string_view, Entry*> hash_;
 };
 
 }  // namespace kvstore

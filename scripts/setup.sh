@@ -9,7 +9,7 @@ PACKAGES=(
   libclang-rt-14-dev
   # Libraries.
   libprotobuf-dev protobuf-compiler libuv1-dev libsqlite3-dev libnghttp2-dev
-  libcli11-dev libyaml-cpp-dev libssl-dev
+  libcli11-dev libyaml-cpp-dev libssl-dev libabsl-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
   # Real etcd for compatibility tests and side-by-side benchmarks.
