@@ -4,21 +4,11 @@
 #include "cairnpb/internal.pb.h"
 #include "etcdserverpb/rpc.pb.h"
 #include "server/api/services.h"
+#include "server/http/cors.h"
 
 namespace server::api {
-namespace {
 
-// etcd (default --cors "*") adds these to every HTTP/1.1 response.
-http::HttpResponder::Headers Cors(http::HttpResponder::Headers extra = {}) {
-  extra.insert(extra.begin(), {{"Access-Control-Allow-Origin", "*"},
-                               {"Access-Control-Allow-Methods",
-                                "POST, GET, OPTIONS, PUT, DELETE"},
-                               {"Access-Control-Allow-Headers",
-                                "accept, content-type, authorization"}});
-  return extra;
-}
-
-}  // namespace
+using http::Cors;
 
 void RegisterCluster(const MemberContext* ctx, grpc::MethodRegistry* registry) {
   registry->AddUnary("/etcdserverpb.Cluster/MemberList",

@@ -37,11 +37,9 @@ void RegisterWatch(const MemberContext* ctx, WatchHub* hub,
           stream->OnRequest(request);
         });
         call->OnWriteReady([stream] { stream->OnWriteReady(); });
-        // etcd ends the call with OK when the client half-closes.
-        call->OnHalfClose([stream, weak] {
-          stream->Close();
-          if (auto c = weak.lock()) c->Finish(base::Status::OK());
-        });
+        // A client half-close ends nothing: etcd's recvLoop returns nil on
+        // EOF and the stream keeps delivering events until the client
+        // cancels (the JSON gateway half-closes right after the body).
         call->OnCancel([stream] { stream->Close(); });
       });
 }

@@ -51,6 +51,14 @@ ssize_t ReadResponse(nghttp2_session* s, int32_t stream_id, uint8_t* buf,
 ServerCall::ServerCall(Http2Session* session, int32_t stream_id)
     : session_(session), stream_id_(stream_id) {}
 
+ServerCall::ServerCall(std::string path, Metadata metadata,
+                       std::shared_ptr<CallSink> sink)
+    : session_(nullptr),
+      sink_(std::move(sink)),
+      stream_id_(0),
+      path_(std::move(path)),
+      metadata_(std::move(metadata)) {}
+
 std::optional<std::string_view> ServerCall::Find(std::string_view name) const {
   for (const auto& [k, v] : metadata_) {
     if (k == name) return std::string_view(v);
@@ -112,17 +120,28 @@ void ServerCall::Cancel() {
   bool notify = !cancelled_ && (!finished_ || expired_);
   if (notify) cancelled_ = true;
   std::function<void()> cb = notify ? std::move(on_cancel_) : nullptr;
-  // Drop the callbacks: they often hold the CallPtr (a cycle).
+  sink_.reset();
+  DropCallbacks();
+  if (cb) cb();
+}
+
+void ServerCall::DropCallbacks() {
+  // Running callbacks are copies (DeliverMessage and the write-ready and
+  // cancel paths copy or move them out first), so this is safe from inside.
   on_message_ = nullptr;
   on_half_close_ = nullptr;
   on_cancel_ = nullptr;
   on_write_ready_ = nullptr;
   early_messages_.clear();
-  if (cb) cb();
 }
 
 bool ServerCall::Write(std::string_view message) {
-  if (done() || session_ == nullptr) return false;
+  if (done()) return false;
+  if (sink_) {
+    sink_->Write(message);
+    return true;
+  }
+  if (session_ == nullptr) return false;
   out_.append(EncodeMessage(message));
   nghttp2_session* s = session_->nghttp2();
   if (!headers_sent_) {
@@ -141,7 +160,16 @@ bool ServerCall::Write(std::string_view message) {
 }
 
 void ServerCall::Finish(const base::Status& status) {
-  if (done() || session_ == nullptr) return;
+  if (done()) return;
+  if (sink_) {
+    finished_ = true;
+    final_status_ = status;
+    std::shared_ptr<CallSink> sink = std::move(sink_);
+    sink->Finish(status);
+    DropCallbacks();
+    return;
+  }
+  if (session_ == nullptr) return;
   finished_ = true;
   final_status_ = status;
   nghttp2_session* s = session_->nghttp2();

@@ -42,7 +42,24 @@
 namespace server::grpc {
 
 class Http2Session;
+class LocalCall;
 struct Method;
+
+// Where the answers of a call go when no HTTP/2 stream carries it: the JSON
+// gateway invokes the registered handlers in process (local_call.h). The
+// call hands each response message and its end to the sink, on the loop
+// thread; the sink is released once the call is finished or cancelled.
+class CallSink {
+ public:
+  virtual ~CallSink() = default;
+  // One serialized response message.
+  virtual void Write(std::string_view message) = 0;
+  // The end of the call; runs once, after every Write.
+  virtual void Finish(const base::Status& status) = 0;
+  // Response bytes the sink has queued but not yet sent (for
+  // ServerCall::pending_bytes()).
+  virtual size_t pending_bytes() const = 0;
+};
 
 // Request metadata in arrival order: lowercase names; "-bin" values are
 // still base64 as sent. Pseudo-headers and te/content-type/grpc-timeout/
@@ -53,6 +70,9 @@ class ServerCall {
  public:
   // Created by Http2Session when a request's HEADERS begin.
   ServerCall(Http2Session* session, int32_t stream_id);
+  // Created by LocalCall: a call of `path` whose answers go to `sink`.
+  ServerCall(std::string path, Metadata metadata,
+             std::shared_ptr<CallSink> sink);
   ServerCall(const ServerCall&) = delete;
   ServerCall& operator=(const ServerCall&) = delete;
 
@@ -77,7 +97,9 @@ class ServerCall {
   // Response bytes written by Write() that HTTP/2 flow control has not let
   // out yet. A streaming handler producing much data (a snapshot) should
   // wait while this is large; the call does not limit it.
-  size_t pending_bytes() const { return out_.size() - out_offset_; }
+  size_t pending_bytes() const {
+    return sink_ ? sink_->pending_bytes() : out_.size() - out_offset_;
+  }
 
   // --- Callbacks ---------------------------------------------------------
   // Set them from the handler, before it returns. All run on the loop
@@ -124,14 +146,19 @@ class ServerCall {
 
  private:
   friend class Http2Session;
+  friend class LocalCall;
 
   // Marks the call cancelled and runs OnCancel (once). Detaches first.
   void Cancel();
   void DeliverMessage(std::string msg);
   void DeliverHalfClose();
   void Detach() { session_ = nullptr; }
+  // Drops the callbacks, which often hold the CallPtr (a cycle).
+  void DropCallbacks();
 
   Http2Session* session_;  // nullptr once the stream is gone.
+  // Set instead of session_ for an in-process call, until it ends.
+  std::shared_ptr<CallSink> sink_;
   int32_t stream_id_;
   std::string path_;
   std::string content_type_;

@@ -114,10 +114,13 @@ void HttpResponder::WriteChunk(std::string_view data) {
   conn_->stream_->Write(std::move(out));
 }
 
-void HttpResponder::EndChunked() {
+void HttpResponder::EndChunked(const Headers& trailers) {
   if (conn_ == nullptr || !chunked_ || done_) return;
   done_ = true;
-  conn_->stream_->Write("0\r\n\r\n");
+  std::string end = "0\r\n";
+  for (const auto& [k, v] : trailers) end += k + ": " + v + "\r\n";
+  end += "\r\n";
+  conn_->stream_->Write(std::move(end));
   conn_->ResponseDone();
 }
 
@@ -132,7 +135,10 @@ Http1Connection::Http1Connection(
       on_closed_(std::move(on_closed)) {}
 
 Http1Connection::~Http1Connection() {
-  if (current_ != nullptr) current_->conn_ = nullptr;
+  if (current_ != nullptr) {
+    current_->conn_ = nullptr;
+    current_->DropCallbacks();
+  }
 }
 
 void Http1Connection::ResponderDropped(HttpResponder* r) {
@@ -171,14 +177,26 @@ void Http1Connection::OnEof() {
   if (!current_) stream_->Shutdown();
 }
 
+void Http1Connection::OnWriteDrained() {
+  if (current_ == nullptr || !current_->on_drained_) return;
+  auto cb = current_->on_drained_;  // May replace itself or end the response.
+  cb();
+}
+
 void Http1Connection::OnClosed(const base::Status& reason) {
   closed_ = true;
   if (!reason.ok()) {
     CAIRN_LOG(kDebug, "http", "%s: connection closed: %s",
               stream_->peer_address().c_str(), reason.ToString().c_str());
   }
-  if (current_ != nullptr) current_->conn_ = nullptr;
+  std::function<void()> on_close;
+  if (current_ != nullptr) {
+    current_->conn_ = nullptr;
+    on_close = std::move(current_->on_close_);
+    current_->DropCallbacks();
+  }
   current_ = nullptr;
+  if (on_close) on_close();
   auto cb = on_closed_;
   if (cb) cb(this);  // Last: may destroy this.
 }
@@ -254,7 +272,10 @@ void Http1Connection::WriteHead(int status, std::string_view content_type,
 }
 
 void Http1Connection::ResponseDone() {
-  if (current_ != nullptr) current_->conn_ = nullptr;
+  if (current_ != nullptr) {
+    current_->conn_ = nullptr;
+    current_->DropCallbacks();
+  }
   current_ = nullptr;
   if (!keep_alive_ || shutting_down_) {
     stream_->Shutdown();

@@ -63,7 +63,22 @@ class HttpResponder {
   void StartChunked(int status, std::string_view content_type,
                     const Headers& extra = {});
   void WriteChunk(std::string_view data);
-  void EndChunked();
+  // Ends the chunked body; `trailers` (announced in a "Trailer" header by
+  // StartChunked's caller) follow the last chunk.
+  void EndChunked(const Headers& trailers = {});
+
+  // Streaming producers (the gateway's Watch) learn of the connection's end
+  // and of a drained write queue through these. Both run on the loop, never
+  // from inside a responder call, and are dropped once the response ended.
+  // `on_close`: the connection closed before the response ended.
+  void OnClose(std::function<void()> on_close) {
+    on_close_ = std::move(on_close);
+  }
+  // `on_drained`: the bytes queued so far were all taken by the kernel
+  // (pending_bytes() fell to 0).
+  void OnDrained(std::function<void()> on_drained) {
+    on_drained_ = std::move(on_drained);
+  }
 
   // Bytes written but not yet taken by the kernel: a streaming producer
   // (the gateway's Watch) should slow down while this is large. 0 once
@@ -76,7 +91,14 @@ class HttpResponder {
 
  private:
   friend class Http1Connection;
+  void DropCallbacks() {
+    on_close_ = nullptr;
+    on_drained_ = nullptr;
+  }
+
   Http1Connection* conn_;
+  std::function<void()> on_close_;
+  std::function<void()> on_drained_;
   bool started_ = false;
   bool chunked_ = false;
   bool done_ = false;
@@ -123,7 +145,7 @@ class Http1Connection final : public net::ByteStream::Delegate {
   // net::ByteStream::Delegate.
   void OnRead(std::string_view data) override;
   void OnEof() override;
-  void OnWriteDrained() override {}
+  void OnWriteDrained() override;
   void OnClosed(const base::Status& reason) override;
 
  private:

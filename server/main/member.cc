@@ -11,6 +11,7 @@
 #include "cairnpb/internal.pb.h"
 #include "server/api/watch_stream.h"
 #include "server/config/ids.h"
+#include "server/gateway/gateway.h"
 #include "server/wal/file_util.h"
 
 namespace server {
@@ -112,6 +113,7 @@ base::Result<std::unique_ptr<Member>> Member::Open(
                          api::WatchHub::Create(loop, m->store_.get(), watch));
   api::RegisterWatch(&m->context_, m->watch_hub_.get(), &m->methods_);
   api::RegisterHttp(&m->context_, &m->routes_);
+  gateway::RegisterGateway(&m->methods_, &m->routes_);
   return m;
 }
 
