@@ -101,8 +101,6 @@ struct Config {
   // Followers drop proposals (ErrProposalDroppedForwardingDisabled) instead
   // of forwarding them to the leader.
   bool disable_proposal_forwarding = false;
-  // A leader removed from the configuration steps down.
-  bool step_down_on_removal = true;
   // Asynchronous storage writes (etcd's AsyncStorageWrites). Ready then
   // carries the log writes as a MsgStorageAppend to kLocalAppendThread and
   // the entries to apply as a MsgStorageApply to kLocalApplyThread, each

@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/status.h"
 
@@ -65,12 +66,23 @@ inline base::Status ErrProposalDroppedRemoved() {
   return base::Status::Unavailable(
       "raft proposal dropped: leader removed from the configuration");
 }
-// Dropped: a proposed configuration change is invalid now (another is
-// pending, or it does not fit the current joint state).
+// Dropped: a proposed configuration change is refused. `why` is one of
+// "possible unapplied conf change at index <i> (applied to <j>)" (another
+// change is pending: retry once it is applied), a raft/confchange error
+// (the change does not fit the latest configuration, e.g. "config is
+// already joint"), or "undecodable ConfChange[V2]". The whole proposal is
+// dropped; nothing is appended. IsProposalDroppedConfChange recognizes it.
+inline constexpr std::string_view kProposalDroppedConfChangePrefix =
+    "raft proposal dropped: invalid configuration change: ";
 inline base::Status ErrProposalDroppedConfChange(std::string_view why) {
-  std::string m = "raft proposal dropped: invalid configuration change: ";
+  std::string m(kProposalDroppedConfChangePrefix);
   m += why;
   return base::Status::Unavailable(std::move(m));
+}
+inline bool IsProposalDroppedConfChange(const base::Status& s) {
+  return s.code() == base::StatusCode::kUnavailable &&
+         std::string_view(s.message())
+             .starts_with(kProposalDroppedConfChangePrefix);
 }
 
 // True for every proposal-dropped error above.

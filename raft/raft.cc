@@ -6,6 +6,7 @@
 #include "base/check.h"
 #include "proto/raftpb/codec.h"
 #include "raft/errors.h"
+#include "raft/util.h"
 
 namespace raft {
 
@@ -75,7 +76,6 @@ Raft::Raft(Config config)
       heartbeat_timeout_(config_.heartbeat_tick),
       election_timeout_(config_.election_tick),
       disable_proposal_forwarding_(config_.disable_proposal_forwarding),
-      step_down_on_removal_(config_.step_down_on_removal),
       rand_(config_.seed != 0 ? config_.seed
                               : 0x9e3779b97f4a7c15ULL * config_.id),
       logger_(config_.logger != nullptr ? config_.logger : &discard_logger_) {}
@@ -89,16 +89,14 @@ base::Status Raft::Init() {
   raft_log_ = std::make_unique<RaftLog>(storage, logger_,
                                         config_.max_committed_size_per_ready);
   // Restore the configuration.
-  const raftpb::ConfState& cs = st.conf_state;
-  tracker::Config cfg;
-  cfg.voters.incoming = quorum::MajorityConfig(
-      std::set<uint64_t>(cs.voters.begin(), cs.voters.end()));
-  cfg.voters.outgoing = quorum::MajorityConfig(
-      std::set<uint64_t>(cs.voters_outgoing.begin(), cs.voters_outgoing.end()));
-  cfg.learners.insert(cs.learners.begin(), cs.learners.end());
-  cfg.learners_next.insert(cs.learners_next.begin(), cs.learners_next.end());
-  cfg.auto_leave = cs.auto_leave;
-  SwitchToConfig(cfg);
+  base::Result<confchange::Changed> cfg =
+      confchange::Restore(trk_, raft_log_->LastIndex(), st.conf_state);
+  if (!cfg.ok()) {
+    return base::Status::FailedPrecondition(
+        "raft: cannot restore the stored configuration " +
+        DescribeConfState(st.conf_state) + ": " + cfg.status().message());
+  }
+  SwitchToConfig(*cfg);
 
   if (!raftpb::IsEmptyHardState(st.hard_state)) {
     const raftpb::HardState& hs = st.hard_state;
@@ -482,9 +480,12 @@ void Raft::BecomeLeader() {
     it->second.BecomeReplicate();
     it->second.recent_active = true;
   }
-  // Conservatively assume a configuration change may be pending up to the
-  // last index, rather than scanning the log tail.
-  pending_conf_index_ = raft_log_->LastIndex();
+  // The latest configuration change in the log that is not applied yet
+  // (committed or not), if any, is pending. Scanning the tail, rather than
+  // assuming a change up to the last index as etcd does, keeps a new leader
+  // whose applied index lags from refusing valid changes (etcd-io/raft#80).
+  pending_conf_index_ =
+      LastConfChangeIndex(raft_log_->applied() + 1, raft_log_->LastIndex() + 1);
   // An empty entry of the new term (thesis 6.4: commits the entries of
   // earlier terms and lets reads proceed). Its payload size is 0, so it
   // never counts against the uncommitted limit.
@@ -502,26 +503,29 @@ bool Raft::Promotable() const {
 
 bool Raft::HasUnappliedConfChanges() const {
   if (raft_log_->applied() >= raft_log_->committed()) return false;
-  // Scan the unapplied committed entries page by page, so memory stays
-  // bounded however long the tail is.
-  uint64_t lo = raft_log_->applied() + 1;
-  uint64_t hi = raft_log_->committed() + 1;
+  return LastConfChangeIndex(raft_log_->applied() + 1,
+                             raft_log_->committed() + 1) != 0;
+}
+
+uint64_t Raft::LastConfChangeIndex(uint64_t lo, uint64_t hi) const {
+  // Page by page, so memory stays bounded however long the range is.
   uint64_t page = config_.max_committed_size_per_ready;
+  uint64_t found = 0;
   std::vector<Entry> ents;
   while (lo < hi) {
     ents.clear();
     base::Status s = raft_log_->Slice(lo, hi, page, &ents);
-    CAIRN_CHECK(s.ok(), "error scanning unapplied entries [%llu, %llu): %s",
-                U(lo), U(hi), s.ToString().c_str());
+    CAIRN_CHECK(s.ok(), "error scanning entries [%llu, %llu): %s", U(lo), U(hi),
+                s.ToString().c_str());
     for (const Entry& e : ents) {
       if (e.type == raftpb::kEntryConfChange ||
           e.type == raftpb::kEntryConfChangeV2) {
-        return true;
+        found = e.index;
       }
     }
     lo += ents.size();
   }
-  return false;
+  return found;
 }
 
 void Raft::Hup(CampaignType t) {
@@ -850,55 +854,63 @@ base::Status Raft::StepLeaderProp(Message& m) {
         U(id_), U(term_), U(lead_transferee_));
     return ErrProposalDroppedLeaderTransferring();
   }
+  // Configuration changes are checked before anything is appended; a
+  // proposal carrying an invalid one is dropped whole.
+  uint64_t pending = pending_conf_index_;
   for (size_t i = 0; i < m.entries.size(); ++i) {
-    Entry& e = m.entries[i];
+    const Entry& e = m.entries[i];
     if (e.type != raftpb::kEntryConfChange &&
         e.type != raftpb::kEntryConfChangeV2) {
       continue;
     }
-    raftpb::ConfChangeV2 cc;
-    if (e.type == raftpb::kEntryConfChange) {
-      base::Result<raftpb::ConfChange> c =
-          raftpb::DecodeConfChange(e.data.view());
-      if (!c.ok())
-        return ErrProposalDroppedConfChange("undecodable ConfChange");
-      cc = c->AsV2();
-    } else {
-      base::Result<raftpb::ConfChangeV2> c =
-          raftpb::DecodeConfChangeV2(e.data.view());
-      if (!c.ok()) {
-        return ErrProposalDroppedConfChange("undecodable ConfChangeV2");
-      }
-      cc = std::move(c).value();
-    }
-    bool already_pending = pending_conf_index_ > raft_log_->applied();
-    bool already_joint = trk_.config.voters.joint();
-    bool wants_leave_joint = cc.changes.empty();
-    std::string failed;
-    if (already_pending) {
-      failed = "possible unapplied conf change at index " +
-               std::to_string(pending_conf_index_) + " (applied to " +
-               std::to_string(raft_log_->applied()) + ")";
-    } else if (already_joint && !wants_leave_joint) {
-      failed = "must transition out of joint config first";
-    } else if (!already_joint && wants_leave_joint) {
-      failed = "not in joint state; refusing empty conf change";
-    }
-    if (!failed.empty() && !config_.disable_conf_change_validation) {
+    std::string failed = CheckConfChangeProposal(e, pending);
+    if (!failed.empty()) {
       logger_->Infof("%llx ignoring conf change at config %s: %s", U(id_),
                      trk_.config.String().c_str(), failed.c_str());
-      // Replaced by an empty normal entry, as etcd does, so the proposer
-      // sees its entry "committed" without effect.
-      e = Entry{};
-    } else {
-      pending_conf_index_ = raft_log_->LastIndex() + i + 1;
+      return ErrProposalDroppedConfChange(failed);
     }
+    pending = raft_log_->LastIndex() + i + 1;
   }
   if (!AppendEntry(m.entries)) {
     return ErrProposalDroppedUncommittedSizeExceeded();
   }
+  pending_conf_index_ = pending;
   BcastAppend();
   return base::Status();
+}
+
+std::string Raft::CheckConfChangeProposal(const Entry& e,
+                                          uint64_t pending) const {
+  raftpb::ConfChangeV2 cc;
+  if (e.type == raftpb::kEntryConfChange) {
+    base::Result<raftpb::ConfChange> c =
+        raftpb::DecodeConfChange(e.data.view());
+    if (!c.ok()) return "undecodable ConfChange";
+    cc = c->AsV2();
+  } else {
+    base::Result<raftpb::ConfChangeV2> c =
+        raftpb::DecodeConfChangeV2(e.data.view());
+    if (!c.ok()) return "undecodable ConfChangeV2";
+    cc = std::move(c).value();
+  }
+  // At most one change is pending: one in the log that this leader has not
+  // applied yet. Configurations take effect when applied, so a second
+  // change could otherwise be committed under a configuration two changes
+  // away from the one others use (never disabled).
+  if (pending > raft_log_->applied()) {
+    return "possible unapplied conf change at index " +
+           std::to_string(pending) + " (applied to " +
+           std::to_string(raft_log_->applied()) + ")";
+  }
+  if (config_.disable_conf_change_validation) return "";
+  // pending_conf_index_ is exact (BecomeLeader scans the log tail), so with
+  // nothing pending no change in the log is unapplied: the active
+  // configuration is the latest one in the log, committed or not, and the
+  // change is checked against it (etcd-io/raft#80).
+  confchange::Changer changer(trk_, raft_log_->LastIndex());
+  base::Result<confchange::Changed> r = changer.Apply(cc);
+  if (!r.ok()) return r.status().message();
+  return "";
 }
 
 void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
@@ -1416,18 +1428,22 @@ bool Raft::Restore(const raftpb::Snapshot& s) {
     raft_log_->CommitTo(s.metadata.index);
     return false;
   }
+  // Take the snapshot's configuration, with fresh progress. A snapshot
+  // whose ConfState no sequence of changes produces is refused (it comes
+  // from a peer: never crash on it).
+  tracker::ProgressTracker fresh(trk_.max_inflight(),
+                                 trk_.max_inflight_bytes());
+  base::Result<confchange::Changed> cfg =
+      confchange::Restore(fresh, s.metadata.index, cs);
+  if (!cfg.ok()) {
+    logger_->Warningf("%llx refused snapshot with invalid configuration %s: %s",
+                      U(id_), DescribeConfState(cs).c_str(),
+                      cfg.status().message().c_str());
+    return false;
+  }
   raft_log_->Restore(s);
-  // Take the snapshot's configuration, with fresh progress.
   trk_.progress.clear();
-  tracker::Config cfg;
-  cfg.voters.incoming = quorum::MajorityConfig(
-      std::set<uint64_t>(cs.voters.begin(), cs.voters.end()));
-  cfg.voters.outgoing = quorum::MajorityConfig(
-      std::set<uint64_t>(cs.voters_outgoing.begin(), cs.voters_outgoing.end()));
-  cfg.learners.insert(cs.learners.begin(), cs.learners.end());
-  cfg.learners_next.insert(cs.learners_next.begin(), cs.learners_next.end());
-  cfg.auto_leave = cs.auto_leave;
-  SwitchToConfig(cfg);
+  SwitchToConfig(*cfg);
   logger_->Infof(
       "%llx [commit: %llu, lastindex: %llu, lastterm: %llu] restored "
       "snapshot [index: %llu, term: %llu]",
@@ -1438,31 +1454,10 @@ bool Raft::Restore(const raftpb::Snapshot& s) {
 
 // ---- Configuration ----
 
-void Raft::SwitchToConfig(const tracker::Config& cfg) {
-  trk_.config = cfg;
-  // Progress for every member; drop the others.
-  std::set<uint64_t> ids = cfg.voters.IDs();
-  ids.insert(cfg.learners.begin(), cfg.learners.end());
-  uint64_t last = raft_log_->LastIndex();
-  for (auto it = trk_.progress.begin(); it != trk_.progress.end();) {
-    if (ids.count(it->first) == 0) {
-      it = trk_.progress.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (uint64_t id : ids) {
-    bool learner = cfg.learners.count(id) != 0;
-    auto it = trk_.progress.find(id);
-    if (it == trk_.progress.end()) {
-      // Probe a new member from the last index; mark it active so a
-      // quorum check right away does not count it as lost.
-      trk_.InitProgress(id, 0, std::max<uint64_t>(last, 1), learner);
-      trk_.progress.at(id).recent_active = true;
-    } else {
-      it->second.is_learner = learner;
-    }
-  }
+void Raft::SwitchToConfig(const confchange::Changed& changed) {
+  const tracker::Config& cfg = changed.config;
+  trk_.config = changed.config;
+  trk_.progress = changed.progress;
   logger_->Infof("%llx switched to configuration %s", U(id_),
                  trk_.config.String().c_str());
 
@@ -1470,8 +1465,11 @@ void Raft::SwitchToConfig(const tracker::Config& cfg) {
   is_learner_ = self != trk_.progress.end() && self->second.is_learner;
   if ((self == trk_.progress.end() || is_learner_) &&
       state_ == StateType::kStateLeader) {
-    // This leader was removed or demoted.
-    if (step_down_on_removal_) BecomeFollower(term_, kNone);
+    // This leader was removed or demoted: it steps down now that the
+    // change is committed and applied (etcd-io/raft#83), rather than lead a
+    // configuration it is not a voter of. Not being promotable, it will
+    // not campaign again.
+    BecomeFollower(term_, kNone);
     return;
   }
   if (state_ != StateType::kStateLeader || cfg.voters.incoming.empty()) return;
@@ -1489,50 +1487,23 @@ void Raft::SwitchToConfig(const tracker::Config& cfg) {
   }
 }
 
-raftpb::ConfState Raft::ApplyConfChange(const raftpb::ConfChangeV2& cc) {
-  // A minimal change applier; issue 5 brings etcd's confchange package
-  // (validation of every transition).
-  tracker::Config cfg = trk_.config;
-  auto& incoming = cfg.voters.incoming.ids();
-  auto& outgoing = cfg.voters.outgoing.ids();
-  if (cc.LeaveJoint()) {
-    for (uint64_t id : cfg.learners_next) cfg.learners.insert(id);
-    cfg.learners_next.clear();
-    outgoing.clear();
-    cfg.auto_leave = false;
-  } else {
-    bool auto_leave = false;
-    if (cc.EnterJoint(&auto_leave)) {
-      if (!cfg.voters.joint()) outgoing = incoming;
-      cfg.auto_leave = auto_leave;
-    }
-    for (const raftpb::ConfChangeSingle& c : cc.changes) {
-      if (c.node_id == kNone) continue;
-      switch (c.type) {
-        case raftpb::kConfChangeAddNode:
-          incoming.insert(c.node_id);
-          cfg.learners.erase(c.node_id);
-          cfg.learners_next.erase(c.node_id);
-          break;
-        case raftpb::kConfChangeAddLearnerNode:
-          incoming.erase(c.node_id);
-          if (outgoing.count(c.node_id) != 0) {
-            cfg.learners_next.insert(c.node_id);
-          } else {
-            cfg.learners.insert(c.node_id);
-          }
-          break;
-        case raftpb::kConfChangeRemoveNode:
-          incoming.erase(c.node_id);
-          cfg.learners.erase(c.node_id);
-          cfg.learners_next.erase(c.node_id);
-          break;
-        case raftpb::kConfChangeUpdateNode:
-          break;
-      }
-    }
+raftpb::ConfState Raft::ApplyConfChange(const raftpb::ConfChangeV2& cc,
+                                        base::Status* error) {
+  confchange::Changer changer(trk_, raft_log_->LastIndex());
+  base::Result<confchange::Changed> changed = changer.Apply(cc);
+  if (!changed.ok()) {
+    // Every member applies the same committed change to the same
+    // configuration, so every member refuses it alike and the
+    // configurations stay identical.
+    logger_->Warningf("%llx refused to apply conf change %s at config %s: %s",
+                      U(id_), ConfChangesToString(cc.changes).c_str(),
+                      trk_.config.String().c_str(),
+                      changed.status().message().c_str());
+    if (error != nullptr) *error = changed.status();
+    return trk_.ConfState();
   }
-  SwitchToConfig(cfg);
+  if (error != nullptr) *error = base::Status();
+  SwitchToConfig(*changed);
   return trk_.ConfState();
 }
 

@@ -32,6 +32,7 @@
 #include "base/result.h"
 #include "base/status.h"
 #include "proto/raftpb/raftpb.h"
+#include "raft/confchange/confchange.h"
 #include "raft/config.h"
 #include "raft/log.h"
 #include "raft/logger.h"
@@ -119,9 +120,14 @@ class Raft {
   // 5.4.2). Returns true when commit advanced.
   bool MaybeCommit();
 
-  // Applies a configuration change that the application applied from the
-  // log; returns the new ConfState. (Full joint support: issue 5.)
-  raftpb::ConfState ApplyConfChange(const raftpb::ConfChangeV2& cc);
+  // Applies a committed configuration change (raft/confchange): returns
+  // the ConfState now in effect. A change the Changer refuses (it does not
+  // fit the current configuration) leaves the configuration as it is, is
+  // logged, and sets *error when error is non-null; every member refuses
+  // it alike, since they apply the same changes in the same order. A
+  // leader that the change removes or demotes steps down.
+  raftpb::ConfState ApplyConfChange(const raftpb::ConfChangeV2& cc,
+                                    base::Status* error = nullptr);
 
   // Restores from a snapshot received in MsgSnap; false when it is stale
   // or the log already contains it (then only commit moves).
@@ -257,7 +263,14 @@ class Raft {
   void SendReadIndexResponse(const raftpb::Message& req, uint64_t index);
   void ReleasePendingReadIndexMessages();
   bool HasUnappliedConfChanges() const;
-  void SwitchToConfig(const tracker::Config& cfg);
+  // The index of the last configuration change entry in [lo, hi), or 0.
+  uint64_t LastConfChangeIndex(uint64_t lo, uint64_t hi) const;
+  // Why the proposed configuration change e must be refused now (given the
+  // index `pending` of the latest change not yet applied), or "" when it is
+  // valid.
+  std::string CheckConfChangeProposal(const raftpb::Entry& e,
+                                      uint64_t pending) const;
+  void SwitchToConfig(const confchange::Changed& changed);
 
   Config config_;
   uint64_t id_;
@@ -281,7 +294,8 @@ class Raft {
   // The node a leadership transfer goes to; kNone when none is under way.
   uint64_t lead_transferee_ = kNone;
   // A configuration change may be proposed only when the previous one is
-  // applied: this is the log index of the latest proposed one.
+  // applied: on a leader, the log index of the latest configuration change
+  // in its log (0 when there is none past the applied index).
   uint64_t pending_conf_index_ = 0;
   // Bytes (PayloadSize) of the leader's uncommitted entries.
   uint64_t uncommitted_size_ = 0;
@@ -305,7 +319,6 @@ class Raft {
   // Drawn in [election_timeout, 2 * election_timeout) at each reset.
   int randomized_election_timeout_ = 0;
   bool disable_proposal_forwarding_;
-  bool step_down_on_removal_;
 
   TickFn tick_ = nullptr;
   StepFn step_ = nullptr;

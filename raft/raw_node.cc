@@ -122,8 +122,9 @@ base::Status RawNode::ProposeConfChangeV2(const raftpb::ConfChangeV2& cc) {
   return raft_->Step(std::move(m));
 }
 
-raftpb::ConfState RawNode::ApplyConfChange(const raftpb::ConfChangeV2& cc) {
-  return raft_->ApplyConfChange(cc);
+raftpb::ConfState RawNode::ApplyConfChange(const raftpb::ConfChangeV2& cc,
+                                           base::Status* error) {
+  return raft_->ApplyConfChange(cc, error);
 }
 
 base::Status RawNode::CheckStep(const raftpb::Message& m) const {

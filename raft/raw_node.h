@@ -65,9 +65,14 @@ class RawNode {
   // EntryConfChangeV2 entry). Errors as Propose.
   base::Status ProposeConfChange(const raftpb::ConfChange& cc);
   base::Status ProposeConfChangeV2(const raftpb::ConfChangeV2& cc);
-  // Applies a committed configuration change; returns the new ConfState,
-  // which the host persists with its next snapshot.
-  raftpb::ConfState ApplyConfChange(const raftpb::ConfChangeV2& cc);
+  // Applies a committed configuration change (call it when the entry is
+  // applied, before Advance); returns the ConfState now in effect, which
+  // the host persists with its next snapshot. A change that does not fit
+  // the current configuration (raft/confchange) is refused alike by every
+  // member: the configuration stays, the refusal is logged, and *error (if
+  // non-null) says why.
+  raftpb::ConfState ApplyConfChange(const raftpb::ConfChangeV2& cc,
+                                    base::Status* error = nullptr);
 
   // Delivers a message from a peer. Errors: ErrStepLocalMsg for local
   // message types, ErrStepPeerNotFound for responses from unknown peers.

@@ -17,9 +17,23 @@ BasicStatus GetBasicStatus(const Raft& r) {
 Status GetStatus(const Raft& r) {
   Status s;
   s.basic = GetBasicStatus(r);
-  if (r.state() == StateType::kStateLeader) s.progress = r.trk().progress;
+  if (r.state() == StateType::kStateLeader) {
+    s.progress = r.trk().progress;
+    s.last_index = r.raft_log().LastIndex();
+  }
   s.config = r.trk().config;
   return s;
+}
+
+std::vector<uint64_t> Status::CaughtUpLearners(uint64_t max_lag) const {
+  std::vector<uint64_t> ids;
+  for (uint64_t id : config.learners) {
+    auto it = progress.find(id);
+    if (it != progress.end() && it->second.IsCaughtUp(last_index, max_lag)) {
+      ids.push_back(id);
+    }
+  }
+  return ids;
 }
 
 std::string Status::ToJson() const {

@@ -66,30 +66,6 @@ std::string Ids(const std::vector<uint64_t>& ids) {
   return s;
 }
 
-// etcd's ConfChangesToString: "v1 l2 r3 u4".
-std::string ChangesString(const std::vector<raftpb::ConfChangeSingle>& ccs) {
-  std::string s;
-  for (size_t i = 0; i < ccs.size(); ++i) {
-    if (i > 0) s += ' ';
-    switch (ccs[i].type) {
-      case raftpb::kConfChangeAddNode:
-        s += 'v';
-        break;
-      case raftpb::kConfChangeAddLearnerNode:
-        s += 'l';
-        break;
-      case raftpb::kConfChangeRemoveNode:
-        s += 'r';
-        break;
-      case raftpb::kConfChangeUpdateNode:
-        s += 'u';
-        break;
-    }
-    s += std::to_string(ccs[i].node_id);
-  }
-  return s;
-}
-
 void DescribeMessageIndent(const std::string& indent, const raftpb::Message& m,
                            const EntryFormatter& f, std::string* out) {
   std::string& s = *out;
@@ -132,14 +108,15 @@ std::string DescribeEntry(const raftpb::Entry& e, const EntryFormatter& f) {
     case raftpb::kEntryConfChange: {
       base::Result<raftpb::ConfChange> cc =
           raftpb::DecodeConfChange(e.data.view());
-      formatted =
-          cc.ok() ? ChangesString(cc->AsV2().changes) : cc.status().message();
+      formatted = cc.ok() ? ConfChangesToString(cc->AsV2().changes)
+                          : cc.status().message();
       break;
     }
     case raftpb::kEntryConfChangeV2: {
       base::Result<raftpb::ConfChangeV2> cc =
           raftpb::DecodeConfChangeV2(e.data.view());
-      formatted = cc.ok() ? ChangesString(cc->changes) : cc.status().message();
+      formatted =
+          cc.ok() ? ConfChangesToString(cc->changes) : cc.status().message();
       break;
     }
   }
@@ -219,6 +196,76 @@ std::string DescribeReady(const Ready& rd, const EntryFormatter& f) {
   if (s.empty()) return "<empty Ready>";
   return std::string("Ready MustSync=") + (rd.must_sync ? "true" : "false") +
          ":\n" + s;
+}
+
+std::string ConfChangesToString(
+    const std::vector<raftpb::ConfChangeSingle>& ccs) {
+  std::string s;
+  for (size_t i = 0; i < ccs.size(); ++i) {
+    if (i > 0) s += ' ';
+    switch (ccs[i].type) {
+      case raftpb::kConfChangeAddNode:
+        s += 'v';
+        break;
+      case raftpb::kConfChangeAddLearnerNode:
+        s += 'l';
+        break;
+      case raftpb::kConfChangeRemoveNode:
+        s += 'r';
+        break;
+      case raftpb::kConfChangeUpdateNode:
+        s += 'u';
+        break;
+    }
+    s += std::to_string(ccs[i].node_id);
+  }
+  return s;
+}
+
+base::Result<std::vector<raftpb::ConfChangeSingle>> ConfChangesFromString(
+    std::string_view s) {
+  std::vector<raftpb::ConfChangeSingle> ccs;
+  size_t i = 0;
+  while (i < s.size()) {
+    if (s[i] == ' ' || s[i] == '\n' || s[i] == '\t') {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < s.size() && s[j] != ' ' && s[j] != '\n' && s[j] != '\t') ++j;
+    std::string_view tok = s.substr(i, j - i);
+    i = j;
+    auto bad = [&tok](const char* why) {
+      return base::Status::InvalidArgument("conf change \"" + std::string(tok) +
+                                           "\": " + why);
+    };
+    raftpb::ConfChangeSingle cc;
+    switch (tok[0]) {
+      case 'v':
+        cc.type = raftpb::kConfChangeAddNode;
+        break;
+      case 'l':
+        cc.type = raftpb::kConfChangeAddLearnerNode;
+        break;
+      case 'r':
+        cc.type = raftpb::kConfChangeRemoveNode;
+        break;
+      case 'u':
+        cc.type = raftpb::kConfChangeUpdateNode;
+        break;
+      default:
+        return bad("unknown type (want v, l, r or u)");
+    }
+    if (tok.size() < 2) return bad("missing node id");
+    uint64_t id = 0;
+    for (char c : tok.substr(1)) {
+      if (c < '0' || c > '9') return bad("node id is not a number");
+      id = id * 10 + static_cast<uint64_t>(c - '0');
+    }
+    cc.node_id = id;
+    ccs.push_back(cc);
+  }
+  return ccs;
 }
 
 }  // namespace raft

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "proto/raftpb/raftpb.h"
 #include "raft/ready.h"
 
@@ -35,6 +36,14 @@ std::string DescribeSoftState(const SoftState& ss);
 std::string DescribeConfState(const raftpb::ConfState& cs);
 // "Index:5 Term:2 ConfState:..."
 std::string DescribeSnapshot(const raftpb::Snapshot& s);
+// "v1 l2 r3 u4": add voter 1, add learner 2, remove 3, update 4 (etcd's
+// ConfChangesToString).
+std::string ConfChangesToString(
+    const std::vector<raftpb::ConfChangeSingle>& ccs);
+// The inverse of ConfChangesToString; tokens are separated by blanks.
+// InvalidArgument names a malformed token.
+base::Result<std::vector<raftpb::ConfChangeSingle>> ConfChangesFromString(
+    std::string_view s);
 // A multi-line description of a Ready (empty string for an empty Ready).
 std::string DescribeReady(const Ready& rd, const EntryFormatter& f = nullptr);
 

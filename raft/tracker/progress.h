@@ -99,6 +99,15 @@ class Progress {
     return match < commit ? match : commit;
   }
 
+  // True when the follower has caught up with a leader whose last index is
+  // last_index: it accepts appends (StateReplicate) and its match is at
+  // most max_lag entries behind. A learner that has caught up can be
+  // promoted to voter without stalling commits while it fills its log
+  // (thesis 4.2.1); see Status::CaughtUpLearners.
+  bool IsCaughtUp(uint64_t last_index, uint64_t max_lag) const {
+    return state == StateType::kStateReplicate && match + max_lag >= last_index;
+  }
+
   // "StateReplicate match=5 next=6 ..." as etcd prints it.
   std::string String() const;
 

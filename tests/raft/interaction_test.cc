@@ -34,11 +34,7 @@ TEST_P(InteractionTest, Run) {
 }
 
 std::string FileTestName(const ::testing::TestParamInfo<std::string>& info) {
-  std::string name = std::filesystem::path(info.param).stem().string();
-  std::replace_if(
-      name.begin(), name.end(),
-      [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
-  return name;
+  return datadriven::TestNameOfFile(info.param);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -49,6 +49,7 @@ add_library(raft_interaction_env STATIC
   datadriven/handle_partition.cc
   datadriven/handle_process_ready.cc
   datadriven/handle_propose.cc
+  datadriven/handle_propose_conf_change.cc
   datadriven/handle_raft_log.cc
   datadriven/handle_raft_state.cc
   datadriven/handle_restart.cc
@@ -72,3 +73,10 @@ cairn_add_test(raft_paper_test
 cairn_add_test(raft_election_test
   SOURCES raft_election_test.cc
   LIBS raft_test_harness)
+
+# The configuration Changer over testdata/confchange/*.txt.
+cairn_add_test(raft_confchange_test
+  SOURCES confchange_test.cc
+  LIBS raft_datadriven raft)
+target_compile_definitions(raft_confchange_test PRIVATE
+  CAIRN_RAFT_TESTDATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/testdata")

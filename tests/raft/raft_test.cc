@@ -104,7 +104,6 @@ TEST(RaftConfigTest, ValidateFillsDefaults) {
   EXPECT_EQ(c.max_committed_size_per_ready, 4096u);
   EXPECT_EQ(c.max_uncommitted_entries_size, kNoLimit);
   EXPECT_EQ(c.max_inflight_bytes, kNoLimit);
-  EXPECT_TRUE(c.step_down_on_removal);
 }
 
 TEST(RaftTest, StartsAsFollowerWithRandomizedTimeout) {
@@ -683,21 +682,15 @@ TEST(RaftTest, ReportUnreachableAndSnapshotStatus) {
 }
 
 TEST(RaftTest, RemovedLeaderStepsDown) {
-  for (bool step_down : {true, false}) {
-    SCOPED_TRACE(step_down);
-    Cluster cl(2, [&](Config& c) { c.step_down_on_removal = step_down; });
-    ASSERT_TRUE(cl.Local(1, raftpb::kMsgHup).ok());
-    raftpb::ConfChangeV2 cc;
-    cc.changes.push_back({raftpb::kConfChangeRemoveNode, 1});
-    raftpb::ConfState cs = cl.raft(1).ApplyConfChange(cc);
-    EXPECT_EQ(cs.voters, (std::vector<uint64_t>{2}));
-    EXPECT_EQ(cl.raft(1).state(), step_down ? kFollower : kLeader);
-    if (!step_down) {
-      // A removed leader drops proposals.
-      EXPECT_EQ(cl.Local(1, raftpb::kMsgProp, "x"),
-                ErrProposalDroppedRemoved());
-    }
-  }
+  Cluster cl(2);
+  ASSERT_TRUE(cl.Local(1, raftpb::kMsgHup).ok());
+  raftpb::ConfChangeV2 cc;
+  cc.changes.push_back({raftpb::kConfChangeRemoveNode, 1});
+  raftpb::ConfState cs = cl.raft(1).ApplyConfChange(cc);
+  EXPECT_EQ(cs.voters, (std::vector<uint64_t>{2}));
+  EXPECT_EQ(cl.raft(1).state(), kFollower);
+  // No longer a member, it does not campaign.
+  EXPECT_FALSE(cl.raft(1).Promotable());
 }
 
 TEST(RaftTest, ConfChangeProposalsAreSerialized) {
@@ -716,13 +709,13 @@ TEST(RaftTest, ConfChangeProposalsAreSerialized) {
   };
   ASSERT_TRUE(prop().ok());
   EXPECT_EQ(l.pending_conf_index(), 2u);
-  // A second change before the first is applied becomes an empty entry.
-  ASSERT_TRUE(prop().ok());
+  // A second change before the first is applied is dropped.
+  base::Status s = prop();
+  EXPECT_TRUE(IsProposalDroppedConfChange(s)) << s;
+  EXPECT_TRUE(IsProposalDropped(s));
   std::vector<Entry> ents = l.raft_log().AllEntries();
-  ASSERT_EQ(ents.size(), 3u);
+  ASSERT_EQ(ents.size(), 2u);
   EXPECT_EQ(ents[1].type, raftpb::kEntryConfChange);
-  EXPECT_EQ(ents[2].type, raftpb::kEntryNormal);
-  EXPECT_TRUE(ents[2].data.empty());
 }
 
 TEST(RaftTest, ForwardedReadIndexComesBack) {

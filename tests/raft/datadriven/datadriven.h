@@ -110,5 +110,8 @@ void RunTest(const std::string& path,
 
 // The *.txt files in `dir`, sorted, as full paths.
 std::vector<std::string> ListTestFiles(const std::string& dir);
+// A gtest parameter name for a test file: its stem with every character
+// that is not alphanumeric replaced by '_'.
+std::string TestNameOfFile(const std::string& path);
 
 }  // namespace datadriven

@@ -28,6 +28,19 @@ base::Status ApplyConfChanges(Node& n, const std::vector<raftpb::Entry>& ents) {
       continue;
     }
     n.storage->conf_state() = n.raw_node->ApplyConfChange(cc);
+    // Take a snapshot holding the new configuration (as a host persists
+    // its ConfState with a snapshot), so that a peer caught up by snapshot
+    // learns the configuration it is a member of (etcd's interaction env
+    // serves snapshots of the applied state likewise).
+    raft::MemoryStorage& mem = n.storage->mem();
+    base::Result<uint64_t> last = mem.LastIndex();
+    base::Result<raftpb::Snapshot> prev = mem.Snapshot();
+    if (last.ok() && prev.ok() && e.index <= *last &&
+        e.index > prev->metadata.index) {
+      CAIRN_RETURN_IF_ERROR(
+          mem.CreateSnapshot(e.index, &n.storage->conf_state(), prev->data)
+              .status());
+    }
   }
   return {};
 }

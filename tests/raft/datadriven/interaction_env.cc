@@ -78,6 +78,7 @@ std::string InteractionEnv::Handle(const datadriven::TestData& d) {
       {"add-nodes", HandleAddNodes},
       {"campaign", HandleCampaign},
       {"propose", HandlePropose},
+      {"propose-conf-change", HandleProposeConfChange},
       {"tick", HandleTick},
       {"tick-election", HandleTick},
       {"tick-heartbeat", HandleTick},

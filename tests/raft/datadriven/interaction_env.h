@@ -11,6 +11,8 @@
 //             [disable-proposal-forwarding=<bool>]
 //             [async-storage-writes=<bool>]
 //   campaign <id>             propose <id> <data>
+//   propose-conf-change <id> [v1=<bool>] [transition=auto|implicit|explicit]
+//                             (changes "v2 l3 r4" on the input lines)
 //   tick-election <id>        tick-heartbeat <id>      tick <id> <n>
 //   process-ready <id>...     deliver-msgs [type=..] <id>... [drop=(..)]
 //   process-append-thread <id>...    process-apply-thread <id>...
@@ -83,7 +85,8 @@ base::Status Persist(Node& n, const raftpb::HardState& hs,
                      const raftpb::Snapshot* snap,
                      const std::vector<raftpb::Entry>& ents);
 // Applies the configuration changes among committed entries, as a host
-// must (ready.h rule 3).
+// must (ready.h rule 3), and takes a snapshot (no compaction) at each, so
+// that the snapshots the node sends carry its current configuration.
 base::Status ApplyConfChanges(Node& n, const std::vector<raftpb::Entry>& ents);
 
 class InteractionEnv {
@@ -156,6 +159,8 @@ base::Result<uint64_t> FirstNodeId(const InteractionEnv& env,
 base::Status HandleAddNodes(InteractionEnv& env, const datadriven::TestData& d);
 base::Status HandleCampaign(InteractionEnv& env, const datadriven::TestData& d);
 base::Status HandlePropose(InteractionEnv& env, const datadriven::TestData& d);
+base::Status HandleProposeConfChange(InteractionEnv& env,
+                                     const datadriven::TestData& d);
 base::Status HandleTick(InteractionEnv& env, const datadriven::TestData& d);
 base::Status HandleProcessReady(InteractionEnv& env,
                                 const datadriven::TestData& d);

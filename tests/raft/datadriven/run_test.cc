@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -45,6 +46,14 @@ void RunTest(const std::string& path,
     out << Rewrite(content, *parsed, outputs);
     ASSERT_TRUE(out.good()) << "cannot write " << path;
   }
+}
+
+std::string TestNameOfFile(const std::string& path) {
+  std::string name = std::filesystem::path(path).stem().string();
+  std::replace_if(
+      name.begin(), name.end(),
+      [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  return name;
 }
 
 std::vector<std::string> ListTestFiles(const std::string& dir) {
