@@ -74,13 +74,19 @@ PY
 CAIRN_PORT="$(start_member "$BUILD/server/main/cairn" cairn)"
 ETCD_PORT="$(start_member etcd etcd)"
 
-WORKLOADS=(
-  "put 1 1"
-  "put 16 4"
-  "put 100 10"
-  "range 100 10"
-  "range-s 100 10"
-)
+# "op clients conns" per line; WORKLOADS in the environment replaces the
+# list, e.g. WORKLOADS=$'gwput 1 1\ngwput 16 4' for the JSON gateway.
+if [ -n "${WORKLOADS:-}" ]; then
+  mapfile -t WORKLOADS <<<"$WORKLOADS"
+else
+  WORKLOADS=(
+    "put 1 1"
+    "put 16 4"
+    "put 100 10"
+    "range 100 10"
+    "range-s 100 10"
+  )
+fi
 RESULTS="$WORK/results.jsonl"
 for rep in $(seq "$REPS"); do
   for w in "${WORKLOADS[@]}"; do

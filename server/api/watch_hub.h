@@ -120,6 +120,7 @@ class WatchHub {
 
   size_t synced_count() const { return synced_count_; }
   size_t unsynced_count() const { return unsynced_.size(); }
+  size_t stream_count() const { return streams_.size(); }
 
  private:
   struct Inbox {

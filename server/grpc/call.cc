@@ -5,7 +5,9 @@
 #include <cstring>
 #include <string>
 
+#include "server/grpc/registry.h"
 #include "server/grpc/session.h"
+#include "server/metrics/server_metrics.h"
 
 namespace server::grpc {
 
@@ -46,7 +48,63 @@ ssize_t ReadResponse(nghttp2_session* s, int32_t stream_id, uint8_t* buf,
   return out->ReadResponseForNghttp2(s, stream_id, buf, length, flags);
 }
 
+// grpc-go's names of the codes (codes.Code.String()).
+const char* CodeName(base::StatusCode code) {
+  static const char* const kNames[] = {"OK",
+                                       "Canceled",
+                                       "Unknown",
+                                       "InvalidArgument",
+                                       "DeadlineExceeded",
+                                       "NotFound",
+                                       "AlreadyExists",
+                                       "PermissionDenied",
+                                       "ResourceExhausted",
+                                       "FailedPrecondition",
+                                       "Aborted",
+                                       "OutOfRange",
+                                       "Unimplemented",
+                                       "Internal",
+                                       "Unavailable",
+                                       "DataLoss",
+                                       "Unauthenticated"};
+  auto i = static_cast<size_t>(code);
+  return i < std::size(kNames) ? kNames[i] : "Unknown";
+}
+
+const char* TypeName(CallKind kind) {
+  switch (kind) {
+    case CallKind::kUnary:
+      return "unary";
+    case CallKind::kServerStreaming:
+      return "server_stream";
+    case CallKind::kClientStreaming:
+      return "client_stream";
+    case CallKind::kBidi:
+      return "bidi_stream";
+  }
+  return "unary";
+}
+
 }  // namespace
+
+void ServerCall::RecordStarted() const {
+  std::string_view svc, name;
+  if (method_def_ == nullptr || !SplitMethodPath(path_, &svc, &name)) return;
+  metrics::Server().grpc_started->Inc(
+      {std::string(name), std::string(svc), TypeName(method_def_->kind)});
+}
+
+void ServerCall::RecordHandled(const base::Status& status) const {
+  std::string_view svc, name;
+  if (method_def_ == nullptr || !SplitMethodPath(path_, &svc, &name)) return;
+  metrics::Server().grpc_handled->Inc({CodeName(status.code()),
+                                       std::string(name), std::string(svc),
+                                       TypeName(method_def_->kind)});
+}
+
+void ServerCall::RecordReceived(size_t message_bytes) {
+  metrics::Server().grpc_received_bytes->Inc(message_bytes);
+}
 
 ServerCall::ServerCall(Http2Session* session, int32_t stream_id)
     : session_(session), stream_id_(stream_id) {}
@@ -119,6 +177,9 @@ void ServerCall::Cancel() {
   // call is not cancelled, except by its deadline (Finish came from us).
   bool notify = !cancelled_ && (!finished_ || expired_);
   if (notify) cancelled_ = true;
+  if (notify && !finished_) {
+    RecordHandled(base::Status::Cancelled("cancelled"));
+  }
   std::function<void()> cb = notify ? std::move(on_cancel_) : nullptr;
   sink_.reset();
   DropCallbacks();
@@ -137,6 +198,7 @@ void ServerCall::DropCallbacks() {
 
 bool ServerCall::Write(std::string_view message) {
   if (done()) return false;
+  metrics::Server().grpc_sent_bytes->Inc(message.size());
   if (sink_) {
     sink_->Write(message);
     return true;
@@ -161,6 +223,7 @@ bool ServerCall::Write(std::string_view message) {
 
 void ServerCall::Finish(const base::Status& status) {
   if (done()) return;
+  RecordHandled(status);
   if (sink_) {
     finished_ = true;
     final_status_ = status;

@@ -155,6 +155,11 @@ class ServerCall {
   void Detach() { session_ = nullptr; }
   // Drops the callbacks, which often hold the CallPtr (a cycle).
   void DropCallbacks();
+  // Metrics (grpc_server_started_total, grpc_server_handled_total, message
+  // bytes), for calls routed to a registered method.
+  void RecordStarted() const;
+  void RecordHandled(const base::Status& status) const;
+  static void RecordReceived(size_t message_bytes);
 
   Http2Session* session_;  // nullptr once the stream is gone.
   // Set instead of session_ for an in-process call, until it ends.

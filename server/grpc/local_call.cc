@@ -11,6 +11,7 @@ base::Result<LocalCall> LocalCall::Start(const MethodRegistry& registry,
   auto call = std::make_shared<ServerCall>(std::move(path), std::move(metadata),
                                            std::move(sink));
   call->method_def_ = method;
+  call->RecordStarted();
   LocalCall local(method, call);
   if (method->kind == CallKind::kClientStreaming ||
       method->kind == CallKind::kBidi) {
@@ -22,6 +23,7 @@ base::Result<LocalCall> LocalCall::Start(const MethodRegistry& registry,
 
 void LocalCall::Send(std::string message) {
   if (call_->done()) return;
+  ServerCall::RecordReceived(message.size());
   if (method_->kind == CallKind::kClientStreaming ||
       method_->kind == CallKind::kBidi) {
     call_->DeliverMessage(std::move(message));

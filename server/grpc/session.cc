@@ -361,6 +361,7 @@ void Http2Session::StartCall(ServerCall* call) {
     return;
   }
   call->method_def_ = *method;
+  call->RecordStarted();
   call->reader_.emplace(options_.max_recv_message_bytes, call->encoding_);
   CallKind kind = call->method_def_->kind;
   if (kind == CallKind::kClientStreaming || kind == CallKind::kBidi) {
@@ -370,6 +371,7 @@ void Http2Session::StartCall(ServerCall* call) {
 }
 
 void Http2Session::OnMessage(ServerCall* call, std::string message) {
+  ServerCall::RecordReceived(message.size());
   CallKind kind = call->method_def_->kind;
   if (kind == CallKind::kClientStreaming || kind == CallKind::kBidi) {
     call->DeliverMessage(std::move(message));

@@ -12,6 +12,7 @@
 #include "server/api/watch_stream.h"
 #include "server/config/ids.h"
 #include "server/gateway/gateway.h"
+#include "server/main/member_metrics.h"
 #include "server/wal/file_util.h"
 
 namespace server {
@@ -114,6 +115,10 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   api::RegisterWatch(&m->context_, m->watch_hub_.get(), &m->methods_);
   api::RegisterHttp(&m->context_, &m->routes_);
   gateway::RegisterGateway(&m->methods_, &m->routes_);
+  RegisterMemberMetrics({m->node_.get(), m->store_.get(), m->watch_hub_.get(),
+                         config.QuotaBackendBytes()},
+                        &m->metrics_);
+  RegisterMetricsEndpoint(&m->metrics_, &m->routes_);
   return m;
 }
 

@@ -25,6 +25,7 @@
 #include "server/http/client_port.h"
 #include "server/http/connection.h"
 #include "server/main/auto_compactor.h"
+#include "server/metrics/registry.h"
 #include "server/node/node.h"
 #include "server/state_machine/kv_state_machine.h"
 
@@ -65,6 +66,7 @@ class Member {
   api::MemberContext context_;
   grpc::MethodRegistry methods_;
   http::HttpRouter routes_;
+  metrics::Registry metrics_;  // The member's, read at scrape time.
   std::vector<std::unique_ptr<http::ClientPort>> ports_;
   size_t ports_open_ = 0;
 };

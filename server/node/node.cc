@@ -13,6 +13,7 @@
 #include "proto/raftpb/codec.h"
 #include "raft/errors.h"
 #include "server/config/ids.h"
+#include "server/metrics/server_metrics.h"
 #include "server/node/envelope.h"
 #include "server/snap/raft_snapshot.h"
 #include "server/wal/file_util.h"
@@ -401,6 +402,7 @@ void Node::HandleSoftState(const raft::SoftState& ss) {
       CAIRN_LOG(kWarn, "node", "%s lost its leader at term %" PRIu64,
                 FormatId(options_.member_id).c_str(), term());
     } else {
+      metrics::Server().leader_changes->Inc();
       CAIRN_LOG(kInfo, "node", "%s sees leader %s at term %" PRIu64,
                 FormatId(options_.member_id).c_str(), FormatId(ss.lead).c_str(),
                 term());
@@ -502,6 +504,7 @@ void Node::Propose(std::string_view request, OutcomeCallback done,
       raw_node_->Propose(raftpb::Payload(WrapProposal(id, request)));
   if (!s.ok()) {
     if (s == raft::ErrProposalDroppedNoLeader()) s = ErrNoLeader();
+    metrics::Server().proposals_failed->Inc();
     return done({0, s, {}});
   }
   waiters_.emplace(id, Waiter{std::move(done), Deadline(timeout_ms)});
@@ -552,6 +555,7 @@ void Node::ExpireRequests() {
     if (it->second.deadline_ms <= now) {
       OutcomeCallback done = std::move(it->second.done);
       it = waiters_.erase(it);
+      metrics::Server().proposals_failed->Inc();
       done({0, ErrTimeout(), {}});
     } else {
       ++it;

@@ -140,6 +140,8 @@ class Node {
   bool is_leader() const;
   uint64_t term() const;
   uint64_t commit_index() const;
+  // Proposals waiting to be applied (etcd_server_proposals_pending).
+  size_t pending_proposals() const { return waiters_.size(); }
   // Highest index the state machine has applied (as the loop knows it).
   uint64_t applied_index() const { return applied_index_; }
   uint64_t snapshot_index() const { return snapshot_index_; }

@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "proto/raftpb/codec.h"
 #include "server/config/ids.h"
+#include "server/metrics/server_metrics.h"
 
 namespace server::peer::internal {
 
@@ -46,6 +47,7 @@ void InboundConn::OnTimer(uv_timer_t* t) {
 }
 
 void InboundConn::OnRead(std::string_view data) {
+  metrics::Server().peer_received_bytes->Inc(data.size());
   if (state_ == State::kPreface) {
     size_t n = std::min(kPreface.size() - preface_.size(), data.size());
     preface_.append(data.substr(0, n));

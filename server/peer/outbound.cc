@@ -6,6 +6,7 @@
 #include "base/check.h"
 #include "base/log.h"
 #include "server/config/ids.h"
+#include "server/metrics/server_metrics.h"
 
 namespace server::peer::internal {
 
@@ -52,6 +53,7 @@ bool OutboundStream::Write(std::string frames) {
       ctx_->options->max_queued_bytes) {
     return false;
   }
+  metrics::Server().peer_sent_bytes->Inc(frames.size());
   stream_->Write(std::move(frames));
   return true;
 }

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "proto/raftpb/codec.h"
 #include "server/config/ids.h"
+#include "server/metrics/server_metrics.h"
 #include "server/snap/snapshotter.h"
 #include "server/wal/coding.h"
 #include "server/wal/file_util.h"
@@ -175,6 +176,7 @@ void SnapshotSender::OnChunk(const base::Status& s, std::string data) {
   if (state_ != State::kSending) return;
   if (!s.ok()) return Fail(s.ToString());
   sent_ += data.size();
+  metrics::Server().peer_sent_bytes->Inc(data.size());
   stream_->Write(std::move(data));
   Touch();
   ReadNext();

@@ -1,6 +1,9 @@
 #include "server/state_machine/kv_state_machine.h"
 
+#include <chrono>
+
 #include "cairnpb/internal.pb.h"
+#include "server/metrics/server_metrics.h"
 
 namespace server {
 
@@ -34,7 +37,10 @@ base::Status KvStateMachine::Apply(std::span<const CommittedEntry> entries,
     }
     outcomes->push_back(std::move(o));
   }
-  return store_->CommitBatch();
+  auto start = std::chrono::steady_clock::now();
+  base::Status committed = store_->CommitBatch();
+  metrics::Server().backend_commit->Observe(metrics::SecondsSince(start));
+  return committed;
 }
 
 Outcome KvStateMachine::Query(std::string_view bytes) {

@@ -1,10 +1,12 @@
 #include "server/wal/wal.h"
 
+#include <chrono>
 #include <utility>
 
 #include "base/check.h"
 #include "base/log.h"
 #include "proto/raftpb/codec.h"
+#include "server/metrics/server_metrics.h"
 #include "server/wal/coding.h"
 
 namespace server::wal {
@@ -167,7 +169,12 @@ base::Status Wal::Save(const raftpb::HardState& hard_state,
   return base::Status::OK();
 }
 
-base::Status Wal::Sync() { return log_->Sync(); }
+base::Status Wal::Sync() {
+  auto start = std::chrono::steady_clock::now();
+  base::Status s = log_->Sync();
+  metrics::Server().wal_fsync->Observe(metrics::SecondsSince(start));
+  return s;
+}
 
 base::Status Wal::SaveSnapshotMarker(const WalSnapshot& snap) {
   std::string payload;

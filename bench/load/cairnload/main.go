@@ -7,16 +7,22 @@
 //	  --total 20000 --key-size 8 --val-size 256
 //
 // Ops: put (sequential keys spread over a key space), range (one key,
-// linearizable unless --serializable). The output is one JSON object per run
-// on stdout, so scripts can compute ratios.
+// linearizable unless --serializable), gwput (the same puts as JSON through
+// the HTTP gateway, POST /v3/kv/put, on --conns keep-alive HTTP/1.1
+// connections). The output is one JSON object per run on stdout, so scripts
+// can compute ratios.
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -53,7 +59,7 @@ func percentile(sorted []time.Duration, p float64) float64 {
 
 func main() {
 	endpoints := flag.String("endpoints", "127.0.0.1:2379", "comma-separated endpoints")
-	op := flag.String("op", "put", "put | range")
+	op := flag.String("op", "put", "put | range | gwput")
 	clients := flag.Int("clients", 1, "concurrent clients (goroutines)")
 	conns := flag.Int("conns", 1, "gRPC connections the clients share")
 	total := flag.Int64("total", 10000, "requests in all")
@@ -97,6 +103,13 @@ func main() {
 		}
 	}
 
+	// The gateway: one shared HTTP client keeping up to --conns
+	// connections alive.
+	hc := &http.Client{Transport: &http.Transport{
+		MaxIdleConns: *conns, MaxIdleConnsPerHost: *conns,
+		MaxConnsPerHost: *conns}}
+	gwURL := "http://" + strings.Split(*endpoints, ",")[0] + "/v3/kv/put"
+
 	var next, errs int64
 	var firstErr atomic.Value
 	lat := make([][]time.Duration, *clients)
@@ -118,6 +131,8 @@ func main() {
 				switch *op {
 				case "put":
 					_, err = c.Put(ctx, key(n), value)
+				case "gwput":
+					err = gatewayPut(ctx, hc, gwURL, key(n), value)
 				case "range":
 					var opts []clientv3.OpOption
 					if *serializable {
@@ -149,7 +164,7 @@ func main() {
 		Label: *label, Op: *op, Clients: *clients, Conns: *conns,
 		Total: *total, Errors: errs, Seconds: elapsed.Seconds(),
 		OpsPerSec: float64(len(all)) / elapsed.Seconds(),
-		P50Ms: percentile(all, 0.50), P90Ms: percentile(all, 0.90),
+		P50Ms:     percentile(all, 0.50), P90Ms: percentile(all, 0.90),
 		P99Ms: percentile(all, 0.99), MaxMs: percentile(all, 1.0),
 	}
 	if s, ok := firstErr.Load().(string); ok {
@@ -163,6 +178,31 @@ func main() {
 	if errs > 0 {
 		os.Exit(2)
 	}
+}
+
+// gatewayPut posts one PutRequest as JSON and reads the whole answer.
+func gatewayPut(ctx context.Context, hc *http.Client, url, key, value string) error {
+	body, _ := json.Marshal(map[string]string{
+		"key":   base64.StdEncoding.EncodeToString([]byte(key)),
+		"value": base64.StdEncoding.EncodeToString([]byte(value)),
+	})
+	req, err := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	out, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, out)
+	}
+	return nil
 }
 
 func max(a, b int) int {

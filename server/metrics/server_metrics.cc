@@ -1,0 +1,51 @@
+#include "server/metrics/server_metrics.h"
+
+#include "server/metrics/process_metrics.h"
+
+namespace server::metrics {
+
+const ServerMetrics& Server() {
+  static const ServerMetrics* m = [] {
+    Registry& r = Default();
+    auto* s = new ServerMetrics;
+    s->wal_fsync =
+        r.AddHistogram("etcd_disk_wal_fsync_duration_seconds",
+                       "The latency distributions of fsync called by WAL.",
+                       EtcdLatencyBuckets());
+    s->backend_commit =
+        r.AddHistogram("etcd_disk_backend_commit_duration_seconds",
+                       "The latency distributions of commit called by backend.",
+                       EtcdLatencyBuckets());
+    s->leader_changes = r.AddCounter("etcd_server_leader_changes_seen_total",
+                                     "The number of leader changes seen.");
+    s->proposals_failed =
+        r.AddCounter("etcd_server_proposals_failed_total",
+                     "The total number of failed proposals seen.");
+    s->grpc_received_bytes =
+        r.AddCounter("etcd_network_client_grpc_received_bytes_total",
+                     "The total number of bytes received from grpc clients.");
+    s->grpc_sent_bytes =
+        r.AddCounter("etcd_network_client_grpc_sent_bytes_total",
+                     "The total number of bytes sent to grpc clients.");
+    s->peer_received_bytes =
+        r.AddCounter("etcd_network_peer_received_bytes_total",
+                     "The total number of bytes received from peers.");
+    s->peer_sent_bytes =
+        r.AddCounter("etcd_network_peer_sent_bytes_total",
+                     "The total number of bytes sent to peers.");
+    s->grpc_started =
+        r.AddCounterVec("grpc_server_started_total",
+                        "Total number of RPCs started on the server.",
+                        {"grpc_method", "grpc_service", "grpc_type"});
+    s->grpc_handled = r.AddCounterVec(
+        "grpc_server_handled_total",
+        "Total number of RPCs completed on the server, regardless of success "
+        "or failure.",
+        {"grpc_code", "grpc_method", "grpc_service", "grpc_type"});
+    RegisterProcessMetrics(&r);
+    return s;
+  }();
+  return *m;
+}
+
+}  // namespace server::metrics
