@@ -32,6 +32,9 @@ base::Status Config::Validate() {
   } else if (max_inflight_bytes < max_size_per_msg) {
     return Invalid("max_inflight_bytes must be >= max_size_per_msg");
   }
+  if (max_clock_drift_ticks < 0 || max_clock_drift_ticks >= election_tick) {
+    return Invalid("max_clock_drift_ticks must be in [0, election_tick)");
+  }
   if (read_only_option == ReadOnlyOption::kReadOnlyLeaseBased &&
       !check_quorum) {
     return Invalid(

@@ -30,11 +30,15 @@ enum class ReadOnlyOption {
   // Safe: a heartbeat round to a quorum confirms leadership for each batch
   // of requests.
   kReadOnlySafe = 0,
-  // Lease-based: the leader answers at once while its lease (an election
-  // timeout since it last heard from a quorum) holds. Assumes clocks of all
-  // nodes advance at nearly the same rate: a follower will not time out and
-  // elect a new leader before the old leader's lease, counted in ticks on
-  // the old leader, has expired. Requires check_quorum.
+  // Lease-based: the leader answers at once while its lease holds: fewer
+  // than election_tick - max_clock_drift_ticks of its ticks have passed
+  // since it sent the newest heartbeat round a quorum acknowledged. Once
+  // the lease has lapsed (or during a leadership transfer) a request takes
+  // a round as with kReadOnlySafe. Assumes the nodes' tick clocks advance
+  // at rates that differ by at most max_clock_drift_ticks per election
+  // timeout: a follower that acknowledged the round neither votes (with
+  // check_quorum) nor campaigns before election_tick of its own ticks
+  // have passed. Requires check_quorum.
   kReadOnlyLeaseBased = 1,
 };
 
@@ -98,6 +102,10 @@ struct Config {
   // Run a PreVote phase before incrementing the term (thesis 9.6).
   bool pre_vote = false;
   ReadOnlyOption read_only_option = ReadOnlyOption::kReadOnlySafe;
+  // ReadOnlyLeaseBased: the ticks by which the clocks of two nodes may
+  // drift apart during one election timeout (braft's max_clock_drift);
+  // the lease is election_tick minus this. REQUIRES: < election_tick.
+  int max_clock_drift_ticks = 0;
   // Followers drop proposals (ErrProposalDroppedForwardingDisabled) instead
   // of forwarding them to the leader.
   bool disable_proposal_forwarding = false;

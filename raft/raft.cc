@@ -322,7 +322,9 @@ void Raft::BcastAppend() {
 }
 
 void Raft::BcastHeartbeat() {
-  raftpb::Payload ctx = read_only_.LastPendingRequestCtx();
+  // Every broadcast is a round: it confirms leadership for the reads that
+  // arrived before it and renews the lease (read_only.h).
+  raftpb::Payload ctx = read_only_.StartRound(id_, ticks_);
   for (auto& [id, pr] : trk_.progress) {
     if (id == id_) continue;
     SendHeartbeat(id, ctx);
@@ -622,7 +624,15 @@ quorum::VoteResult Raft::Poll(uint64_t id, MessageType t, bool v) {
 
 // ---- Tick ----
 
-void Raft::Tick() { (this->*tick_)(); }
+void Raft::Tick() {
+  ++ticks_;
+  (this->*tick_)();
+}
+
+void Raft::TickQuiesced() {
+  ++ticks_;
+  ++election_elapsed_;
+}
 
 void Raft::TickElection() {
   ++election_elapsed_;
@@ -653,6 +663,10 @@ void Raft::TickHeartbeat() {
     // A transfer that did not finish within an election timeout is
     // abandoned (thesis 3.10).
     if (state_ == StateType::kStateLeader && lead_transferee_ != kNone) {
+      logger_->Infof(
+          "%llx [term %llu] abort transferring leadership to %llx: not done "
+          "within an election timeout",
+          U(id_), U(term_), U(lead_transferee_));
       AbortLeaderTransfer();
     }
   }
@@ -671,6 +685,7 @@ void Raft::TickHeartbeat() {
 base::Status Raft::Step(Message m) { return StepRef(m); }
 
 base::Status Raft::StepRef(Message& m) {
+  CAIRN_RETURN_IF_ERROR(CheckMessage(m));
   bool done = false;
   CAIRN_RETURN_IF_ERROR(StepByTerm(m, &done));
   if (done) return base::Status();
@@ -703,6 +718,48 @@ base::Status Raft::StepRef(Message& m) {
     default:
       return (this->*step_)(m);
   }
+}
+
+// A peer with a bug, or garbage that decoded, must not abort this node or
+// break its invariants (design.md: a bad peer frame never crashes a
+// process); etcd/raft trusts its peers and panics instead. Each check
+// refuses, before any state changes, what no correct node sends.
+base::Status Raft::CheckMessage(const Message& m) const {
+  auto bad = [&m](const char* why) {
+    return base::Status::InvalidArgument(
+        std::string("raft: malformed ") + raftpb::MessageTypeName(m.type) +
+        " from " + std::to_string(m.from) + ": " + why);
+  };
+  if (m.type == raftpb::kMsgProp && m.entries.empty()) {
+    return bad("proposal without entries");
+  }
+  if (m.type == raftpb::kMsgReadIndex && m.entries.empty()) {
+    return bad("read request without a context entry");
+  }
+  if (m.term != 0 && m.snapshot && m.snapshot->metadata.term > m.term) {
+    return bad("snapshot term above message term");
+  }
+  if (m.type == raftpb::kMsgApp) {
+    for (size_t i = 0; i < m.entries.size(); ++i) {
+      const Entry& e = m.entries[i];
+      if (e.index != m.index + 1 + i) return bad("entries not contiguous");
+      if (e.term > m.term) return bad("entry term above message term");
+      if (e.term < (i == 0 ? m.log_term : m.entries[i - 1].term)) {
+        return bad("entry terms decrease");
+      }
+    }
+  }
+  // A stale message is dropped by StepByTerm whatever it claims.
+  if (m.term < term_) return base::Status();
+  const uint64_t last = raft_log_->LastIndex();
+  if (m.type == raftpb::kMsgAppResp && !m.reject && m.term == term_ &&
+      m.index > last) {
+    return bad("acknowledges entries past the last index");
+  }
+  if (m.type == raftpb::kMsgHeartbeat && m.commit > last) {
+    return bad("commit index past the last index");
+  }
+  return base::Status();
 }
 
 // The term checks common to all roles (paper 5.1). Sets *done when the
@@ -984,14 +1041,32 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
 }
 
 void Raft::StepLeaderTransfer(const Message& m) {
-  auto it = trk_.progress.find(m.from);
-  if (it == trk_.progress.end()) return;
-  Progress& pr = it->second;
-  if (pr.is_learner) {
-    logger_->Debugf("%llx is learner. Ignored transferring leadership", U(id_));
+  // Thesis 3.10. m.from names the transferee. Transferring to this node,
+  // to a learner or to a non-member does nothing (not even abort a
+  // transfer under way), with a log line.
+  uint64_t transferee = m.from;
+  if (transferee == id_) {
+    logger_->Infof(
+        "%llx [term %llu] is already leader; ignored transferring leadership "
+        "to self",
+        U(id_), U(term_));
     return;
   }
-  uint64_t transferee = m.from;
+  auto it = trk_.progress.find(transferee);
+  if (it == trk_.progress.end()) {
+    logger_->Infof(
+        "%llx [term %llu] ignored transferring leadership to %llx: not a "
+        "member",
+        U(id_), U(term_), U(transferee));
+    return;
+  }
+  Progress& pr = it->second;
+  if (pr.is_learner) {
+    logger_->Infof(
+        "%llx [term %llu] ignored transferring leadership to learner %llx",
+        U(id_), U(term_), U(transferee));
+    return;
+  }
   uint64_t last = lead_transferee_;
   if (last != kNone) {
     if (last == transferee) {
@@ -1001,22 +1076,22 @@ void Raft::StepLeaderTransfer(const Message& m) {
           U(id_), U(term_), U(transferee), U(transferee));
       return;
     }
+    // A second transfer to another node replaces the first.
     AbortLeaderTransfer();
     logger_->Infof(
         "%llx [term %llu] abort previous transferring leadership to %llx",
         U(id_), U(term_), U(last));
-  }
-  if (transferee == id_) {
-    logger_->Debugf(
-        "%llx is already leader. Ignored transferring leadership to self",
-        U(id_));
-    return;
   }
   logger_->Infof("%llx [term %llu] starts to transfer leadership to %llx",
                  U(id_), U(term_), U(transferee));
   // The transfer must finish within an election timeout.
   election_elapsed_ = 0;
   lead_transferee_ = transferee;
+  // The transferee campaigns without waiting for the followers' leases
+  // (MsgTimeoutNow bypasses them): no lease reads while the transfer may
+  // finish (an election timeout) nor while its MsgTimeoutNow may still be
+  // on its way (one more).
+  lease_not_before_ = ticks_ + 2 * static_cast<uint64_t>(election_timeout_);
   if (pr.match == raft_log_->LastIndex()) {
     SendTimeoutNow(transferee);
     logger_->Infof(
@@ -1046,22 +1121,39 @@ Message Raft::ResponseToReadIndexReq(const Message& req, uint64_t read_index) {
   return resp;
 }
 
+bool Raft::LeaseHolds() const {
+  // read_only.h: no other leader exists before lease_start + election
+  // timeout on clocks that run at the same rate; max_clock_drift_ticks
+  // pays for the rate difference.
+  std::optional<uint64_t> start = read_only_.lease_start();
+  if (!start || ticks_ < lease_not_before_) return false;
+  return ticks_ - *start +
+             static_cast<uint64_t>(config_.max_clock_drift_ticks) <
+         static_cast<uint64_t>(election_timeout_);
+}
+
 void Raft::SendReadIndexResponse(const Message& m, uint64_t index) {
-  if (read_only_.option() == ReadOnlyOption::kReadOnlySafe &&
-      !config_.testing_knobs.read_index_without_heartbeat) {
-    // Confirm leadership with a heartbeat round carrying the context.
-    read_only_.AddRequest(index, m);
-    read_only_.RecvAck(id_, m.entries[0].data);
-    raftpb::Payload ctx = m.entries[0].data;
-    for (auto& [id, pr] : trk_.progress) {
-      if (id == id_) continue;
-      SendHeartbeat(id, ctx);
-    }
+  if (config_.testing_knobs.read_index_without_heartbeat ||
+      (read_only_.option() == ReadOnlyOption::kReadOnlyLeaseBased &&
+       LeaseHolds())) {
+    // Lease-based while the lease holds (or the planted bug): answer now.
+    Message resp = ResponseToReadIndexReq(m, index);
+    if (resp.to != kNone) Send(std::move(resp));
     return;
   }
-  // Lease-based (or the planted bug): answer at once.
-  Message resp = ResponseToReadIndexReq(m, index);
-  if (resp.to != kNone) Send(std::move(resp));
+  // Confirm leadership with a heartbeat round started after the request
+  // arrived. While a round for earlier requests is in flight, this one
+  // waits for the next round (batching; read_only.h).
+  read_only_.AddRequest(index, m);
+  if (!read_only_.RoundInFlight()) BcastReadRound();
+}
+
+void Raft::BcastReadRound() {
+  raftpb::Payload ctx = read_only_.StartRound(id_, ticks_);
+  for (auto& [id, pr] : trk_.progress) {
+    if (id == id_) continue;
+    SendHeartbeat(id, ctx);
+  }
 }
 
 void Raft::ReleasePendingReadIndexMessages() {
@@ -1126,6 +1218,11 @@ base::Status Raft::StepLeader(Message& m) {
       break;
   }
 
+  if (m.type == raftpb::kMsgTransferLeader) {
+    // m.from is the transferee, maybe not a member (or this node).
+    StepLeaderTransfer(m);
+    return base::Status();
+  }
   auto it = trk_.progress.find(m.from);
   if (it == trk_.progress.end()) {
     logger_->Debugf("%llx no progress available for %llx", U(id_), U(m.from));
@@ -1146,20 +1243,20 @@ base::Status Raft::StepLeader(Message& m) {
           pr.state == tracker::StateType::kStateProbe) {
         MaybeSendAppend(m.from, true);
       }
-      if (read_only_.option() != ReadOnlyOption::kReadOnlySafe ||
-          m.context.empty()) {
-        break;
-      }
+      if (m.context.empty()) break;
+      uint64_t round = 0;
       const std::map<uint64_t, bool>* acks =
-          read_only_.RecvAck(m.from, m.context);
+          read_only_.RecvAck(m.from, m.context, &round);
       if (acks == nullptr || trk_.config.voters.GetVoteResult(*acks) !=
                                  quorum::VoteResult::kVoteWon) {
         break;
       }
-      for (ReadIndexStatus& rs : read_only_.Advance(m.context)) {
+      for (ReadIndexStatus& rs : read_only_.Advance(round)) {
         Message resp = ResponseToReadIndexReq(rs.req, rs.index);
         if (resp.to != kNone) Send(std::move(resp));
       }
+      // Requests that arrived during that round share the next one.
+      if (read_only_.HasUncoveredRequests()) BcastReadRound();
       break;
     }
     case raftpb::kMsgSnapStatus:
@@ -1190,9 +1287,6 @@ base::Status Raft::StepLeader(Message& m) {
       logger_->Debugf(
           "%llx failed to send message to %llx because it is unreachable [%s]",
           U(id_), U(m.from), pr.String().c_str());
-      break;
-    case raftpb::kMsgTransferLeader:
-      StepLeaderTransfer(m);
       break;
     default:
       break;

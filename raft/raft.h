@@ -63,9 +63,12 @@ class Raft {
   Raft& operator=(const Raft&) = delete;
 
   // Handles one message; m.term == 0 marks a local message. Errors:
-  // proposal dropped (raft/errors.h) for MsgProp, ErrStepPeerNotFound;
-  // everything else returns OK (messages that do not apply are ignored,
-  // with a log line).
+  // proposal dropped (raft/errors.h) for MsgProp; InvalidArgument, with
+  // no state changed, for a malformed message that no correct node sends
+  // (a proposal without entries, a MsgApp whose entries are not contiguous
+  // or carry a term above the message's, an acknowledgment or heartbeat
+  // commit past this node's last index...); everything else returns OK
+  // (messages that do not apply are ignored, with a log line).
   base::Status Step(raftpb::Message m);
   // Like Step, without taking ownership. Contract: raft modifies or moves
   // from m only for MsgProp, MsgReadIndex and MsgTransferLeader (it
@@ -76,6 +79,9 @@ class Raft {
 
   // Advances time by one tick.
   void Tick();
+  // Advances the election clock (and the lease clock) without any action
+  // (RawNode::TickQuiesced).
+  void TickQuiesced();
 
   // Role transitions (tests call them to set up scenarios).
   void BecomeFollower(uint64_t term, uint64_t lead);
@@ -233,6 +239,9 @@ class Raft {
   void TickHeartbeat();
 
   // Step helpers.
+  // InvalidArgument when m is malformed (see the definition); OK for
+  // every message a correct node sends.
+  base::Status CheckMessage(const raftpb::Message& m) const;
   base::Status StepByTerm(raftpb::Message& m, bool* done);
   void StepVoteRequest(const raftpb::Message& m);
   base::Status StepLeaderProp(raftpb::Message& m);
@@ -261,6 +270,10 @@ class Raft {
   raftpb::Message ResponseToReadIndexReq(const raftpb::Message& req,
                                          uint64_t read_index);
   void SendReadIndexResponse(const raftpb::Message& req, uint64_t index);
+  // Leader: starts a heartbeat round for the pending reads.
+  void BcastReadRound();
+  // Leader, ReadOnlyLeaseBased: true while no other leader can exist.
+  bool LeaseHolds() const;
   void ReleasePendingReadIndexMessages();
   bool HasUnappliedConfChanges() const;
   // The index of the last configuration change entry in [lo, hi), or 0.
@@ -310,6 +323,10 @@ class Raft {
   int election_elapsed_ = 0;
   // Ticks since the last heartbeat (leader only).
   int heartbeat_elapsed_ = 0;
+  // Ticks since the node started (the lease clock); never decreases.
+  uint64_t ticks_ = 0;
+  // No lease reads before this tick (a leadership transfer started).
+  uint64_t lease_not_before_ = 0;
 
   bool check_quorum_;
   bool pre_vote_;

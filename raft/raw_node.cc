@@ -82,9 +82,7 @@ RawNode::RawNode(std::unique_ptr<Raft> r)
 
 void RawNode::Tick() { raft_->Tick(); }
 
-void RawNode::TickQuiesced() {
-  raft_->set_election_elapsed(raft_->election_elapsed() + 1);
-}
+void RawNode::TickQuiesced() { raft_->TickQuiesced(); }
 
 base::Status RawNode::Campaign() {
   raftpb::Message m;
@@ -149,8 +147,8 @@ base::Status RawNode::CheckStep(const raftpb::Message& m) const {
 }
 
 // Messages come from the network: a peer with a bug, or garbage that decoded,
-// must not be able to abort this node or break its invariants. Each check
-// rejects what no correct peer sends.
+// must not be able to abort this node or break its invariants. These checks
+// refuse senders no correct peer uses; Raft::Step checks the content.
 base::Status RawNode::CheckWellFormed(const raftpb::Message& m) const {
   auto bad = [&m](const char* why) {
     return base::Status::InvalidArgument(
@@ -166,29 +164,7 @@ base::Status RawNode::CheckWellFormed(const raftpb::Message& m) const {
       m.type != raftpb::kMsgReadIndex) {
     return bad("no term");
   }
-  if (m.snapshot && m.snapshot->metadata.term > m.term) {
-    return bad("snapshot term above message term");
-  }
-  if (m.type == raftpb::kMsgProp && m.entries.empty()) {
-    return bad("proposal without entries");
-  }
-  const uint64_t last = r.raft_log().LastIndex();
-  for (size_t i = 0; i < m.entries.size(); ++i) {
-    const raftpb::Entry& e = m.entries[i];
-    if (m.type == raftpb::kMsgApp) {
-      if (e.index != m.index + 1 + i) return bad("entries not contiguous");
-      if (e.term > m.term) return bad("entry term above message term");
-      if (e.term < (i == 0 ? m.log_term : m.entries[i - 1].term)) {
-        return bad("entry terms decrease");
-      }
-    }
-  }
-  if (m.type == raftpb::kMsgAppResp && !m.reject && m.index > last) {
-    return bad("acknowledges entries past the last index");
-  }
-  if (m.type == raftpb::kMsgHeartbeat && m.commit > last) {
-    return bad("commit index past the last index");
-  }
+  // The content checks (entries, indexes) are Raft::Step's.
   return base::Status();
 }
 
@@ -300,11 +276,14 @@ void RawNode::GetReady(Ready* rd) {
   if (!raftpb::IsEmptyHardState(hs) && hs != prev_hard_state_) {
     rd->hard_state = hs;
   }
-  rd->must_sync = MustSync(hs, prev_hard_state_, rd->entries.size());
-  prev_hard_state_ = hs;
   if (const raftpb::Snapshot* snap = l.NextUnstableSnapshot()) {
     rd->snapshot = *snap;
   }
+  // A snapshot is acknowledged (MsgAppResp) like entries: it must be
+  // durable first (etcd leaves this to its host's snapshot writer).
+  rd->must_sync = MustSync(hs, prev_hard_state_, rd->entries.size()) ||
+                  rd->snapshot.has_value();
+  prev_hard_state_ = hs;
   std::swap(rd->read_states, r.read_states());
 
   // Accept: what was handed out is now in progress.
@@ -351,7 +330,8 @@ void RawNode::GetReadyAsync(Ready* rd) {
       !raftpb::IsEmptyHardState(hs) && hs != prev_hard_state_;
   std::span<const raftpb::Entry> ents = l.NextUnstableEnts();
   const raftpb::Snapshot* snap = l.NextUnstableSnapshot();
-  rd->must_sync = MustSync(hs, prev_hard_state_, ents.size());
+  rd->must_sync =
+      MustSync(hs, prev_hard_state_, ents.size()) || snap != nullptr;
   prev_hard_state_ = hs;
   if (!ents.empty() || hs_changed || snap != nullptr ||
       !r.msgs_after_append().empty()) {

@@ -133,8 +133,9 @@ struct Ready {
   std::vector<raftpb::Entry> committed_entries;
   // Messages to send after the writes above are done (rule 1).
   std::vector<raftpb::Message> messages;
-  // Whether hard_state and entries must be synced to disk before messages
-  // are sent (false when only the commit index changed). In async mode:
+  // Whether hard_state, entries and snapshot must be synced to disk before
+  // messages are sent (false when only the commit index changed; always
+  // true with a snapshot, which the node acknowledges). In async mode:
   // whether this Ready's MsgStorageAppend must be synced before its
   // responses are delivered.
   bool must_sync = false;

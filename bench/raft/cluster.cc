@@ -17,7 +17,7 @@ constexpr uint64_t kCompactEvery = 1024;
 
 }  // namespace
 
-base::Result<std::unique_ptr<Cluster>> Cluster::New(int n) {
+base::Result<std::unique_ptr<Cluster>> Cluster::New(int n, bool async) {
   std::unique_ptr<Cluster> c(new Cluster());
   raftpb::Snapshot snap;
   snap.metadata.index = 1;
@@ -36,6 +36,7 @@ base::Result<std::unique_ptr<Cluster>> Cluster::New(int n) {
     cfg.storage = &m->storage;
     cfg.max_size_per_msg = 1 << 20;
     cfg.max_inflight_msgs = 256;
+    cfg.async_storage_writes = async;
     CAIRN_ASSIGN_OR_RETURN(m->node, raft::RawNode::New(cfg));
     c->members_.push_back(std::move(m));
   }
@@ -56,26 +57,62 @@ base::Result<std::unique_ptr<Cluster>> Cluster::New(int n) {
   return c;
 }
 
+void Cluster::Apply(Member& m, const std::vector<raftpb::Entry>& ents) {
+  for (const raftpb::Entry& e : ents) {
+    m.applied_sum += e.data.size();
+    m.applied = e.index;
+  }
+  if (m.applied - m.compacted_to >= kCompactEvery) {
+    base::Status s = m.storage.Compact(m.applied);
+    CAIRN_CHECK(s.ok(), "%s", s.ToString().c_str());
+    m.compacted_to = m.applied;
+  }
+}
+
+void Cluster::DoLocalWork(Member& m, const raftpb::Message& lm) {
+  if (lm.type == raftpb::kMsgStorageAppend) {
+    raftpb::HardState hs{lm.term, lm.vote, lm.commit};
+    if (!raftpb::IsEmptyHardState(hs)) m.storage.SetHardState(hs);
+    if (!lm.entries.empty()) {
+      base::Status s = m.storage.Append(lm.entries);
+      CAIRN_CHECK(s.ok(), "%s", s.ToString().c_str());
+    }
+  } else {
+    Apply(m, lm.entries);
+  }
+  // Done: deliver the responses, to this node at once, to peers with the
+  // Ready's messages.
+  for (const raftpb::Message& r : lm.responses) {
+    if (r.to == m.id) {
+      base::Status s = m.node->Step(r);
+      CAIRN_CHECK(s.ok(), "%s", s.ToString().c_str());
+    } else {
+      m.outbox.push_back(r);
+    }
+  }
+}
+
 void Cluster::HandleReady(Member& m) {
   m.node->GetReady(&m.rd);
   raft::Ready& rd = m.rd;
+  m.read_states += rd.read_states.size();
+  if (!rd.messages.empty() &&
+      rd.messages.back().to >= raft::kLocalApplyThread) {
+    // Async mode: the local messages come last; do their work in order.
+    for (const raftpb::Message& msg : rd.messages) {
+      if (msg.to >= raft::kLocalApplyThread) DoLocalWork(m, msg);
+    }
+    m.undelivered = true;
+    return;
+  }
   if (rd.hard_state) m.storage.SetHardState(*rd.hard_state);
   if (!rd.entries.empty()) {
     base::Status s = m.storage.Append(rd.entries);
     CAIRN_CHECK(s.ok(), "%s", s.ToString().c_str());
   }
   m.undelivered = !rd.messages.empty();
-  m.read_states += rd.read_states.size();
-  for (const raftpb::Entry& e : rd.committed_entries) {
-    m.applied_sum += e.data.size();
-    m.applied = e.index;
-  }
+  Apply(m, rd.committed_entries);
   m.node->Advance();
-  if (m.applied - m.compacted_to >= kCompactEvery) {
-    base::Status s = m.storage.Compact(m.applied);
-    CAIRN_CHECK(s.ok(), "%s", s.ToString().c_str());
-    m.compacted_to = m.applied;
-  }
 }
 
 void Cluster::Settle() {
@@ -94,10 +131,16 @@ void Cluster::Settle() {
       m->undelivered = false;
       progress = true;
       for (const raftpb::Message& msg : m->rd.messages) {
-        // All peers are known and no message is local: Step cannot fail.
+        if (msg.to >= raft::kLocalApplyThread) continue;  // Done already.
+        // All peers are known: Step cannot fail.
         base::Status s = members_[msg.to - 1]->node->Step(msg);
         CAIRN_CHECK(s.ok(), "%s", s.ToString().c_str());
       }
+      for (const raftpb::Message& msg : m->outbox) {
+        base::Status s = members_[msg.to - 1]->node->Step(msg);
+        CAIRN_CHECK(s.ok(), "%s", s.ToString().c_str());
+      }
+      m->outbox.clear();
     }
     if (!progress) return;
   }

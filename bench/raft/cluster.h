@@ -29,8 +29,11 @@ class Cluster {
  public:
   // Builds n voters, each bootstrapped from a MemoryStorage snapshot at
   // index 1 term 1 holding the voter set, and elects node 1 (running until
-  // its empty entry is applied everywhere).
-  static base::Result<std::unique_ptr<Cluster>> New(int n);
+  // its empty entry is applied everywhere). With async, the nodes use
+  // asynchronous storage writes (raft/ready.h); their append and apply
+  // "threads" run inline, in order, when the Ready is handled: this
+  // measures the protocol's cost, not the overlap real threads would give.
+  static base::Result<std::unique_ptr<Cluster>> New(int n, bool async = false);
 
   // Proposes data on the leader and runs every node's Ready loop, delivering
   // messages, until nothing is left to do. Error if the proposal was refused
@@ -58,6 +61,9 @@ class Cluster {
     // here by const reference (as a host encodes them for the network).
     raft::Ready rd;
     bool undelivered = false;  // rd.messages not yet delivered
+    // Async mode: responses of local work addressed to peers, delivered
+    // with rd.messages.
+    std::vector<raftpb::Message> outbox;
     uint64_t applied = 1;      // index of the last applied entry
     uint64_t applied_sum = 0;  // the "state machine": bytes applied
     uint64_t compacted_to = 1;
@@ -66,6 +72,9 @@ class Cluster {
 
   Cluster() = default;
   void HandleReady(Member& m);
+  // Async mode: the append or apply thread's work for local message lm.
+  void DoLocalWork(Member& m, const raftpb::Message& lm);
+  void Apply(Member& m, const std::vector<raftpb::Entry>& ents);
 
   std::vector<std::unique_ptr<Member>> members_;
   uint64_t next_read_ctx_ = 0;

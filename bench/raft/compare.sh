@@ -61,7 +61,8 @@ out, reps = sys.argv[1], int(sys.argv[2])
 def label(kind, variant, n):
     if kind == "ReadIndex":
         return f"read, {n} pending"
-    return f"{n} voter{'s' if n > 1 else ''}" + (" fresh" if variant else "")
+    extra = {"": "", "Fresh": " fresh", "Async": " async"}[variant]
+    return f"{n} voter{'s' if n > 1 else ''}{extra}"
 
 # label -> list of (wall ns/op, cpu ns/op, allocs/op, bytes/op), one per run.
 # For ReadIndex an op is one read.

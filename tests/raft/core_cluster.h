@@ -15,8 +15,11 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "raft/logger.h"
 #include "raft/raft.h"
 #include "raft/storage.h"
 
@@ -156,6 +159,42 @@ class Cluster {
   };
   std::map<uint64_t, std::unique_ptr<Node>> nodes_;
   std::set<std::pair<uint64_t, uint64_t>> cut_;
+};
+
+// A standalone node with its own storage (not in a Cluster): voters and
+// learners form its initial configuration.
+struct Solo {
+  explicit Solo(uint64_t id, std::vector<uint64_t> voters,
+                const Cluster::Tweak& tweak = nullptr,
+                std::vector<uint64_t> learners = {}) {
+    raftpb::ConfState cs;
+    cs.voters = std::move(voters);
+    cs.learners = std::move(learners);
+    storage.SetInitialConfState(cs);
+    Config c = Cluster::NewConfig(id, &storage);
+    if (tweak) tweak(c);
+    auto res = Raft::New(c);
+    EXPECT_TRUE(res.ok()) << res.status();
+    r = std::move(res).value();
+  }
+  MemoryStorage storage;
+  std::unique_ptr<Raft> r;
+};
+
+// A Logger that keeps every line, for tests that check what raft logs.
+class CapturingLogger final : public Logger {
+ public:
+  void Log(LogLevel level, std::string_view line) override {
+    lines.push_back(std::string(LogLevelName(level)) + " " + std::string(line));
+  }
+  // True when some line contains `text`.
+  bool Contains(std::string_view text) const {
+    for (const std::string& l : lines) {
+      if (l.find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
+  std::vector<std::string> lines;
 };
 
 }  // namespace raft::test

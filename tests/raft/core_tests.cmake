@@ -10,7 +10,10 @@ cairn_add_test(raft_core_test
     log_unstable_test.cc
     progress_test.cc
     quorum_test.cc
+    raft_read_index_test.cc
+    raft_snap_test.cc
     raft_test.cc
+    raft_transfer_test.cc
     raw_node_async_test.cc
     raw_node_test.cc
     read_only_test.cc

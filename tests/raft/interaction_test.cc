@@ -80,54 +80,62 @@ TEST(InteractionRegressionTest, MaxSizePerMsgZeroCommits) {
 
 // Malformed messages from a peer (design.md: a bad peer frame must never
 // crash a process). A correct leader never sends these; etcd/raft trusts
-// its peers and panics. Today each of them aborts (or breaks an invariant)
-// in raft/, so they are DISABLED until the core (or the transport) rejects
-// them; run with --gtest_also_run_disabled_tests.
-void ExpectSurvives(const std::function<void(RaftNetwork&)>& f) {
+// its peers and panics. Raft::Step refuses each with InvalidArgument before
+// changing any state. Each runs in a child process, so that an abort fails
+// only its test.
+void ExpectRefused(uint64_t to,
+                   const std::function<raftpb::Message(RaftNetwork&)>& make) {
   EXPECT_EXIT(
       {
         RaftNetwork n = NewRaftNetwork(3);
         n.net->Send(Hup(1));
         n.net->Send(Prop(1, "x"));
-        f(n);
+        raftpb::Message m = make(n);
+        raft::Raft& r = n.raft(to);
+        raftpb::HardState hs = r.GetHardState();
+        uint64_t last = r.raft_log().LastIndex();
+        raft::StateType state = r.state();
+        base::Status s = r.Step(m);
+        bool ok = s.code() == base::StatusCode::kInvalidArgument &&
+                  s.message().find("malformed") != std::string::npos &&
+                  r.GetHardState() == hs && r.raft_log().LastIndex() == last &&
+                  r.state() == state && r.ReadMessages().empty();
         for (uint64_t id = 1; id <= 3; ++id) {
-          if (!n.raft(id).CheckInvariants().ok()) std::exit(1);
+          if (!n.raft(id).CheckInvariants().ok()) ok = false;
         }
-        std::exit(0);
+        std::exit(ok ? 0 : 1);
       },
       ::testing::ExitedWithCode(0), "");
 }
 
-TEST(MalformedPeerInputTest, DISABLED_EmptyMsgPropToLeader) {
-  // raft.cc: CHECK "stepped empty MsgProp".
-  ExpectSurvives([](RaftNetwork& n) {
-    (void)n.raft(1).Step(Msg(2, 1, raftpb::kMsgProp));
-  });
+TEST(MalformedPeerInputTest, EmptyMsgPropToLeader) {
+  // Used to abort: CHECK "stepped empty MsgProp".
+  ExpectRefused(1, [](RaftNetwork&) { return Msg(2, 1, raftpb::kMsgProp); });
 }
 
-TEST(MalformedPeerInputTest, DISABLED_MsgAppRespBeyondLastIndex) {
-  // Progress.match jumps past the leader's log; the leader then aborts
-  // trying to send a snapshot ("need non-empty snapshot").
-  ExpectSurvives([](RaftNetwork& n) {
+TEST(MalformedPeerInputTest, MsgAppRespBeyondLastIndex) {
+  // Progress.match would jump past the leader's log; the leader then
+  // aborted trying to send a snapshot ("need non-empty snapshot").
+  ExpectRefused(1, [](RaftNetwork& n) {
     raftpb::Message m = Msg(2, 1, raftpb::kMsgAppResp, n.raft(1).term());
     m.index = 100;
-    (void)n.raft(1).Step(m);
+    return m;
   });
 }
 
-TEST(MalformedPeerInputTest, DISABLED_HeartbeatCommitBeyondLastIndex) {
-  // log.cc: CHECK "tocommit(100) is out of range".
-  ExpectSurvives([](RaftNetwork& n) {
+TEST(MalformedPeerInputTest, HeartbeatCommitBeyondLastIndex) {
+  // Used to abort in log.cc: CHECK "tocommit(100) is out of range".
+  ExpectRefused(2, [](RaftNetwork& n) {
     raftpb::Message m = Msg(1, 2, raftpb::kMsgHeartbeat, n.raft(1).term());
     m.commit = 100;
-    (void)n.raft(2).Step(m);
+    return m;
   });
 }
 
-TEST(MalformedPeerInputTest, DISABLED_MsgAppEntryTermAboveMessageTerm) {
-  // The follower appends an entry of term 99 while at term 2: invariant
+TEST(MalformedPeerInputTest, MsgAppEntryTermAboveMessageTerm) {
+  // The follower appended an entry of term 99 while at term 1: invariant
   // "last log term > current term" broken.
-  ExpectSurvives([](RaftNetwork& n) {
+  ExpectRefused(2, [](RaftNetwork& n) {
     raftpb::Message m = Msg(1, 2, raftpb::kMsgApp, n.raft(1).term());
     m.index = n.raft(2).raft_log().LastIndex();
     m.log_term = n.raft(2).raft_log().LastTerm();
@@ -135,7 +143,20 @@ TEST(MalformedPeerInputTest, DISABLED_MsgAppEntryTermAboveMessageTerm) {
     e.index = m.index + 1;
     e.term = 99;
     m.entries = {e};
-    (void)n.raft(2).Step(m);
+    return m;
+  });
+}
+
+TEST(MalformedPeerInputTest, MsgAppEntriesNotContiguous) {
+  ExpectRefused(2, [](RaftNetwork& n) {
+    raftpb::Message m = Msg(1, 2, raftpb::kMsgApp, n.raft(1).term());
+    m.index = n.raft(2).raft_log().LastIndex();
+    m.log_term = n.raft(2).raft_log().LastTerm();
+    raftpb::Entry e;
+    e.index = m.index + 2;
+    e.term = m.term;
+    m.entries = {e};
+    return m;
   });
 }
 

@@ -43,6 +43,7 @@ add_library(raft_interaction_env STATIC
   datadriven/interaction_env.cc datadriven/interaction_env.h
   datadriven/handle_add_nodes.cc
   datadriven/handle_campaign.cc
+  datadriven/handle_compact.cc
   datadriven/handle_deliver_msgs.cc
   datadriven/handle_log_level.cc
   datadriven/handle_log_state.cc
@@ -52,11 +53,15 @@ add_library(raft_interaction_env STATIC
   datadriven/handle_propose_conf_change.cc
   datadriven/handle_raft_log.cc
   datadriven/handle_raft_state.cc
+  datadriven/handle_read_index.cc
+  datadriven/handle_report.cc
   datadriven/handle_restart.cc
+  datadriven/handle_send_snapshot.cc
   datadriven/handle_stabilize.cc
   datadriven/handle_status.cc
   datadriven/handle_storage_threads.cc
-  datadriven/handle_tick.cc)
+  datadriven/handle_tick.cc
+  datadriven/handle_transfer_leadership.cc)
 target_link_libraries(raft_interaction_env PUBLIC raft_datadriven
                       raft_test_harness PRIVATE cairn_options)
 

@@ -18,38 +18,13 @@ using raftpb::Entry;
 using raftpb::Message;
 using test::Cluster;
 using test::Ents;
+using test::Msg;
+using test::Solo;
 
 constexpr StateType kFollower = StateType::kStateFollower;
 constexpr StateType kCandidate = StateType::kStateCandidate;
 constexpr StateType kPreCandidate = StateType::kStatePreCandidate;
 constexpr StateType kLeader = StateType::kStateLeader;
-
-Message Msg(uint64_t from, uint64_t to, raftpb::MessageType type,
-            uint64_t term) {
-  Message m;
-  m.from = from;
-  m.to = to;
-  m.type = type;
-  m.term = term;
-  return m;
-}
-
-// A standalone node with its own storage (not in a Cluster).
-struct Solo {
-  explicit Solo(uint64_t id, std::vector<uint64_t> voters,
-                const Cluster::Tweak& tweak = nullptr) {
-    raftpb::ConfState cs;
-    cs.voters = std::move(voters);
-    storage.SetInitialConfState(cs);
-    Config c = Cluster::NewConfig(id, &storage);
-    if (tweak) tweak(c);
-    auto res = Raft::New(c);
-    EXPECT_TRUE(res.ok()) << res.status();
-    r = std::move(res).value();
-  }
-  MemoryStorage storage;
-  std::unique_ptr<Raft> r;
-};
 
 TEST(RaftConfigTest, ValidateRejectsBadConfigs) {
   MemoryStorage s;
@@ -716,54 +691,6 @@ TEST(RaftTest, ConfChangeProposalsAreSerialized) {
   std::vector<Entry> ents = l.raft_log().AllEntries();
   ASSERT_EQ(ents.size(), 2u);
   EXPECT_EQ(ents[1].type, raftpb::kEntryConfChange);
-}
-
-TEST(RaftTest, ForwardedReadIndexComesBack) {
-  Cluster cl(3);
-  ASSERT_TRUE(cl.Local(1, raftpb::kMsgHup).ok());
-  Message r;
-  r.type = raftpb::kMsgReadIndex;
-  r.from = 2;
-  r.to = 2;
-  r.entries.push_back(Entry{0, 0, raftpb::kEntryNormal, "ctx"});
-  ASSERT_TRUE(cl.Send(r).ok());
-  std::vector<ReadState>& rs = cl.raft(2).read_states();
-  ASSERT_EQ(rs.size(), 1u);
-  EXPECT_EQ(rs[0].index, 1u);
-  EXPECT_EQ(rs[0].request_ctx, "ctx");
-}
-
-TEST(RaftTest, NewLeaderDefersReadIndexUntilItCommits) {
-  Solo a(1, {1, 2, 3});
-  Raft& l = *a.r;
-  l.BecomeCandidate();
-  l.BecomeLeader();
-  (void)l.ReadMessages();
-  ASSERT_EQ(l.raft_log().committed(), 0u);  // The empty entry is not yet.
-  Message read;
-  read.type = raftpb::kMsgReadIndex;
-  read.entries.push_back(Entry{0, 0, raftpb::kEntryNormal, "r"});
-  ASSERT_TRUE(l.Step(read).ok());
-  // Thesis 6.4: no round until an entry of this term is committed.
-  EXPECT_TRUE(l.ReadMessages().empty());
-  EXPECT_TRUE(l.read_states().empty());
-  Message ack = Msg(2, 1, raftpb::kMsgAppResp, 1);
-  ack.index = 1;
-  ASSERT_TRUE(l.Step(ack).ok());
-  ASSERT_EQ(l.raft_log().committed(), 1u);
-  // Now the heartbeat round carries the request's context.
-  int heartbeats = 0;
-  for (const Message& m : l.ReadMessages()) {
-    if (m.type != raftpb::kMsgHeartbeat) continue;
-    ++heartbeats;
-    EXPECT_EQ(m.context, "r");
-  }
-  EXPECT_EQ(heartbeats, 2);
-  Message hb = Msg(2, 1, raftpb::kMsgHeartbeatResp, 1);
-  hb.context = "r";
-  ASSERT_TRUE(l.Step(hb).ok());
-  ASSERT_EQ(l.read_states().size(), 1u);
-  EXPECT_EQ(l.read_states()[0], (ReadState{1, "r"}));
 }
 
 }  // namespace

@@ -430,6 +430,38 @@ TEST(RawNodeAsyncTest, SnapshotOfEarlierTermStillCounts) {
 }
 
 // Local responses are checked like peer messages are.
+// max_committed_size_per_ready bounds the entries being applied in async
+// mode too: the next MsgStorageApply waits for the previous one's response.
+TEST(RawNodeAsyncTest, MaxCommittedSizePerReadyBoundsApplies) {
+  MemoryStorage s;
+  SetVoters(&s, {1});
+  std::vector<Entry> ents;
+  for (uint64_t i = 1; i <= 6; ++i) {
+    ents.push_back(Ent(i, 1, std::string(100, 'a')));
+  }
+  ASSERT_TRUE(s.Append(ents).ok());
+  s.SetHardState({1, 1, 6});
+  Config c = AsyncConfig(1, &s);
+  c.max_committed_size_per_ready = 2 * raftpb::EntrySize(ents[0]);
+  auto n = NewNode(c);
+  uint64_t applied = 0;
+  int applies = 0;
+  while (n->HasReady()) {
+    Ready rd = n->GetReady();
+    LocalWork w = Split(rd);
+    ASSERT_EQ(w.apply.size(), 1u);
+    ASSERT_EQ(w.apply[0].entries.size(), 2u);
+    EXPECT_EQ(w.apply[0].entries[0].index, applied + 1);
+    // Nothing more to apply until this apply is acknowledged.
+    EXPECT_FALSE(n->HasReady());
+    applied = w.apply[0].entries.back().index;
+    StepLocal(*n, w.apply[0].responses);
+    ++applies;
+  }
+  EXPECT_EQ(applied, 6u);
+  EXPECT_EQ(applies, 3);
+}
+
 TEST(RawNodeAsyncTest, MalformedLocalResponsesAreRefused) {
   MemoryStorage s;
   SetVoters(&s, {1});

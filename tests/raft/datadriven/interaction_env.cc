@@ -95,6 +95,13 @@ std::string InteractionEnv::Handle(const datadriven::TestData& d) {
       {"raft-log", HandleRaftLog},
       {"log-state", HandleLogState},
       {"log-level", HandleLogLevel},
+      {"compact", HandleCompact},
+      {"send-snapshot", HandleSendSnapshot},
+      {"transfer-leadership", HandleTransferLeadership},
+      {"read-index", HandleReadIndex},
+      {"report-unreachable", HandleReport},
+      {"report-snapshot", HandleReport},
+      {"forget-leader", HandleReport},
   };
   out_.clear();
   indent_ = 0;

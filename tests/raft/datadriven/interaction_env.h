@@ -21,6 +21,11 @@
 //   status <id>               raft-state               raft-log <id>
 //   log-state <id>
 //   log-level debug|info|warn|error|none
+//   compact <id> <index>      send-snapshot <from> <to>
+//   read-index <id> <ctx>
+//   transfer-leadership from=<id> to=<id>           forget-leader <id>
+//   report-unreachable <id> <peer>
+//   report-snapshot <id> <peer> [failure=true]
 //
 // Messages a node sends are collected in `messages` until delivered (or
 // dropped) by deliver-msgs or stabilize. The output of a command is what the
@@ -179,5 +184,13 @@ base::Status HandleRaftState(InteractionEnv& env,
 base::Status HandleRaftLog(InteractionEnv& env, const datadriven::TestData& d);
 base::Status HandleLogState(InteractionEnv& env, const datadriven::TestData& d);
 base::Status HandleLogLevel(InteractionEnv& env, const datadriven::TestData& d);
+base::Status HandleCompact(InteractionEnv& env, const datadriven::TestData& d);
+base::Status HandleSendSnapshot(InteractionEnv& env,
+                                const datadriven::TestData& d);
+base::Status HandleTransferLeadership(InteractionEnv& env,
+                                      const datadriven::TestData& d);
+base::Status HandleReadIndex(InteractionEnv& env,
+                             const datadriven::TestData& d);
+base::Status HandleReport(InteractionEnv& env, const datadriven::TestData& d);
 
 }  // namespace raft_test
