@@ -177,6 +177,27 @@ TEST(MemoryStorageTest, CreateSnapshot) {
   }
 }
 
+TEST(MemoryStorageTest, CreateSnapshotPastLastIndexAborts) {
+  MemoryStorage s;
+  Fill(&s, Ents({{3, 3}, {4, 4}}));
+  EXPECT_DEATH((void)s.CreateSnapshot(5, nullptr, "data"), "out of bound");
+}
+
+TEST(MemoryStorageTest, CompactedEntriesAndTermsAreErrors) {
+  MemoryStorage s;
+  Fill(&s, Ents({{3, 3}, {4, 4}, {5, 5}}));
+  ASSERT_TRUE(s.CreateSnapshot(4, nullptr, "data").ok());
+  ASSERT_TRUE(s.Compact(4).ok());
+  std::vector<Entry> out;
+  EXPECT_EQ(s.Entries(4, 6, kNoLimit, &out), ErrCompacted());
+  EXPECT_EQ(s.Term(3).status(), ErrCompacted());
+  EXPECT_EQ(*s.Term(4), 4u);  // The dummy entry keeps the snapshot's term.
+  EXPECT_EQ(s.Entries(6, 7, kNoLimit, &out), ErrUnavailable());
+  EXPECT_EQ(s.Compact(4), ErrCompacted());
+  EXPECT_EQ(s.CreateSnapshot(4, nullptr, "x").status(), ErrSnapOutOfDate());
+  EXPECT_EQ(s.Snapshot()->data, "data");
+}
+
 TEST(MemoryStorageTest, Append) {
   struct Case {
     const char* name;
