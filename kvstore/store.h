@@ -167,6 +167,7 @@ class Store {
   // TimeToLive: TTL -1 for an unknown lease (not an error, as etcd).
   etcdserverpb::LeaseTimeToLiveResponse LeaseTimeToLive(
       const etcdserverpb::LeaseTimeToLiveRequest& request, int64_t now_ms);
+  // Every lease, soonest deadline first (as etcd lists them).
   etcdserverpb::LeaseLeasesResponse LeaseLeases();
   // Leases whose deadline is <= now_ms, soonest first, at most `limit`. The
   // server replicates a revoke for each.

@@ -117,7 +117,13 @@ etcdserverpb::LeaseLeasesResponse Store::LeaseLeases() {
   std::lock_guard<std::mutex> lock(mu_);
   etcdserverpb::LeaseLeasesResponse resp;
   resp.mutable_header()->set_revision(rev_);
-  for (int64_t id : lessor_.Ids()) resp.add_leases()->set_id(id);
+  // As etcd's lessor, soonest expiry first (ties by ID).
+  std::vector<std::pair<int64_t, int64_t>> order;  // (deadline, id)
+  for (int64_t id : lessor_.Ids()) {
+    order.emplace_back(lessor_.Find(id)->deadline_ms, id);
+  }
+  std::sort(order.begin(), order.end());
+  for (const auto& [deadline, id] : order) resp.add_leases()->set_id(id);
   return resp;
 }
 

@@ -85,6 +85,8 @@ else
     "put 100 10"
     "range 100 10"
     "range-s 100 10"
+    "keepalive 1 1"
+    "keepalive 100 10"
   )
 fi
 RESULTS="$WORK/results.jsonl"

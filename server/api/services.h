@@ -7,6 +7,9 @@
 //   etcdserverpb.Maintenance  Status, Alarm, Defragment, Hash, HashKV,
 //                             Snapshot, MoveLeader (maintenance_service.cc)
 //   etcdserverpb.Cluster      MemberList
+//   etcdserverpb.Lease        LeaseGrant, LeaseRevoke, LeaseKeepAlive,
+//                             LeaseTimeToLive, LeaseLeases (lease_keeper.h)
+//   v3lockpb.Lock, v3electionpb.Election   (concurrency_services.h)
 //   HTTP                      GET /health, GET /version
 //
 // Writes are proposed through the node and answered once applied; Range is

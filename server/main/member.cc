@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "cairnpb/internal.pb.h"
+#include "server/api/concurrency_services.h"
 #include "server/api/watch_stream.h"
 #include "server/config/ids.h"
 #include "server/gateway/gateway.h"
@@ -47,6 +48,7 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   // etcd: minimum lease TTL is ceil(1.5 * election timeout).
   kv.min_lease_ttl =
       static_cast<int64_t>((3 * config.election_timeout_ms + 1999) / 2000);
+  kv.clock = &api::LeaseKeeper::NowMs;
   CAIRN_ASSIGN_OR_RETURN(m->store_,
                          kvstore::Store::Open(dir + "/member/kv.db", kv));
   m->state_machine_ = std::make_unique<KvStateMachine>(m->store_.get());
@@ -91,6 +93,9 @@ base::Result<std::unique_ptr<Member>> Member::Open(
         loop, config.auto_compaction_mode, retention, std::move(hooks));
   }
 
+  m->lease_keeper_ = std::make_unique<api::LeaseKeeper>(
+      loop, m->node_.get(), m->store_.get(), config.election_timeout_ms);
+
   m->context_.node = m->node_.get();
   m->context_.store = m->store_.get();
   m->context_.name = config.name;
@@ -104,6 +109,7 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   api::RegisterKv(&m->context_, &m->methods_);
   api::RegisterMaintenance(&m->context_, &m->methods_);
   api::RegisterCluster(&m->context_, &m->methods_);
+  api::RegisterLease(&m->context_, m->lease_keeper_.get(), &m->methods_);
   api::WatchHubOptions watch;
   // etcd raises an interval under 100 ms to 100 ms.
   watch.progress_interval_ms = config.watch_progress_notify_interval_ms;
@@ -113,6 +119,8 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   CAIRN_ASSIGN_OR_RETURN(m->watch_hub_,
                          api::WatchHub::Create(loop, m->store_.get(), watch));
   api::RegisterWatch(&m->context_, m->watch_hub_.get(), &m->methods_);
+  api::RegisterLock(&m->context_, m->watch_hub_.get(), &m->methods_);
+  api::RegisterElection(&m->context_, m->watch_hub_.get(), &m->methods_);
   api::RegisterHttp(&m->context_, &m->routes_);
   gateway::RegisterGateway(&m->methods_, &m->routes_);
   RegisterMemberMetrics({m->node_.get(), m->store_.get(), m->watch_hub_.get(),
@@ -125,6 +133,7 @@ base::Result<std::unique_ptr<Member>> Member::Open(
 base::Status Member::Start() {
   CAIRN_RETURN_IF_ERROR(node_->Start());
   if (compactor_) CAIRN_RETURN_IF_ERROR(compactor_->Start());
+  CAIRN_RETURN_IF_ERROR(lease_keeper_->Start());
   http::ClientPortOptions options;
   // As etcd: gRPC accepts max-request-bytes plus room for the envelope; the
   // KV service then refuses requests over max-request-bytes with etcd's
@@ -153,6 +162,7 @@ void Member::Shutdown(std::function<void()> done) {
     node_->Stop([this, finish] {
       // After the node: it answered the compactor's pending proposal.
       if (compactor_) compactor_->Stop();
+      lease_keeper_->Stop();
       (*finish)();
     });
   };

@@ -18,6 +18,7 @@
 
 #include "base/result.h"
 #include "kvstore/store.h"
+#include "server/api/lease_keeper.h"
 #include "server/api/services.h"
 #include "server/api/watch_hub.h"
 #include "server/config/config.h"
@@ -63,6 +64,7 @@ class Member {
   std::unique_ptr<Node> node_;
   std::unique_ptr<api::WatchHub> watch_hub_;
   std::unique_ptr<AutoCompactor> compactor_;  // null when disabled
+  std::unique_ptr<api::LeaseKeeper> lease_keeper_;
   api::MemberContext context_;
   grpc::MethodRegistry methods_;
   http::HttpRouter routes_;

@@ -1,5 +1,7 @@
 #include "tests/e2e/compat.h"
 
+#include <thread>
+
 namespace e2e {
 
 std::string RunStep(const Cluster& cluster, const Step& step,
@@ -25,6 +27,27 @@ bool RunOnBoth(const std::vector<std::string>& flags,
     for (const Step& step : steps)
       out.push_back(RunStep(*cluster, step, extra));
   }
+  return true;
+}
+
+std::string RunScript(const Cluster& cluster, const char* script) {
+  CommandResult r = RunCommand(
+      {"sh", "-c", script}, "", std::chrono::seconds(60),
+      {{"ETCDCTL_API", "3"}, {"ETCDCTL_ENDPOINTS", cluster.Endpoints()}});
+  return NormalizeEtcdctlOutput(r.out + "stderr:\n" + r.err);
+}
+
+bool RunScriptOnBoth(const std::vector<std::string>& flags, const char* script,
+                     CompatRun* run, std::string* error) {
+  auto etcd = Cluster::Start(Flavor::kEtcd, 1, flags, error);
+  if (etcd == nullptr) return false;
+  auto cairn = Cluster::Start(Flavor::kCairn, 1, flags, error);
+  if (cairn == nullptr) return false;
+  std::string from_etcd;
+  std::thread t([&] { from_etcd = RunScript(*etcd, script); });
+  run->cairn.push_back(RunScript(*cairn, script));
+  t.join();
+  run->etcd.push_back(std::move(from_etcd));
   return true;
 }
 

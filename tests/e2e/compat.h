@@ -36,4 +36,15 @@ bool RunOnBoth(const std::vector<std::string>& flags,
                std::string* error,
                std::string (*extra)(const std::string&) = nullptr);
 
+// Runs the shell `script` (with etcdctl on PATH, ETCDCTL_API=3 and
+// ETCDCTL_ENDPOINTS aimed at `cluster`) and returns its stdout, then
+// "stderr:\n" and its stderr, normalized (NormalizeEtcdctlOutput).
+std::string RunScript(const Cluster& cluster, const char* script);
+
+// Starts one etcd and one cairn member (with `flags`) and runs `script`
+// against both at once. Returns false with *error when a member did not
+// start.
+bool RunScriptOnBoth(const std::vector<std::string>& flags, const char* script,
+                     CompatRun* run, std::string* error);
+
 }  // namespace e2e

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/e2e/cluster.h"
+#include "tests/e2e/compat.h"
 
 namespace e2e {
 namespace {
@@ -62,28 +63,16 @@ done
 rm -rf "$D"
 )";
 
-std::string RunScript(const Cluster& c) {
-  CommandResult r =
-      RunCommand({"sh", "-c", kScript}, "", std::chrono::seconds(60),
-                 {{"ETCDCTL_API", "3"}, {"ETCDCTL_ENDPOINTS", c.Endpoints()}});
-  return NormalizeEtcdctlOutput(r.out + "stderr:\n" + r.err);
-}
-
 TEST(WatchCompatTest, EtcdctlWatchMatchesEtcd) {
+  CompatRun run;
   std::string error;
-  auto etcd = Cluster::Start(Flavor::kEtcd, 1, {}, &error);
-  ASSERT_NE(etcd, nullptr) << error;
-  auto cairn = Cluster::Start(Flavor::kCairn, 1, {}, &error);
-  ASSERT_NE(cairn, nullptr) << error;
-  std::string from_etcd;
-  std::thread t([&] { from_etcd = RunScript(*etcd); });
-  std::string from_cairn = RunScript(*cairn);
-  t.join();
+  ASSERT_TRUE(RunScriptOnBoth({}, kScript, &run, &error)) << error;
+  const std::string& from_etcd = run.etcd[0];
   // The reference saw what the script is about.
   EXPECT_NE(from_etcd.find("live/3"), std::string::npos) << from_etcd;
   EXPECT_NE(from_etcd.find("progress notify"), std::string::npos) << from_etcd;
   EXPECT_NE(from_etcd.find("compacted"), std::string::npos) << from_etcd;
-  EXPECT_EQ(from_cairn, from_etcd);
+  EXPECT_EQ(run.cairn[0], from_etcd);
 }
 
 // Runs watch_client.py CASE against member 0 of `c`.

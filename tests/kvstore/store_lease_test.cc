@@ -121,8 +121,8 @@ TEST_F(LeaseTest, TimeToLiveKeepAliveExpiry) {
 
   auto leases = store_->LeaseLeases();
   ASSERT_EQ(leases.leases_size(), 2);
-  EXPECT_EQ(leases.leases(0).id(), 1);
-  EXPECT_EQ(leases.leases(1).id(), 2);
+  EXPECT_EQ(leases.leases(0).id(), 2);  // soonest expiry first, as etcd
+  EXPECT_EQ(leases.leases(1).id(), 1);
 
   EXPECT_TRUE(store_->ExpiredLeases(t0 + 4999, 10).empty());
   EXPECT_EQ(store_->ExpiredLeases(t0 + 5000, 10), (std::vector<int64_t>{2}));

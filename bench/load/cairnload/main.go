@@ -59,7 +59,7 @@ func percentile(sorted []time.Duration, p float64) float64 {
 
 func main() {
 	endpoints := flag.String("endpoints", "127.0.0.1:2379", "comma-separated endpoints")
-	op := flag.String("op", "put", "put | range | gwput")
+	op := flag.String("op", "put", "put | range | gwput | keepalive")
 	clients := flag.Int("clients", 1, "concurrent clients (goroutines)")
 	conns := flag.Int("conns", 1, "gRPC connections the clients share")
 	total := flag.Int64("total", 10000, "requests in all")
@@ -110,6 +110,22 @@ func main() {
 		MaxConnsPerHost: *conns}}
 	gwURL := "http://" + strings.Split(*endpoints, ",")[0] + "/v3/kv/put"
 
+	// keepalive: one lease per client, renewed with KeepAliveOnce (a
+	// LeaseKeepAlive stream per renewal, as etcd's benchmark lease-keepalive).
+	leases := make([]clientv3.LeaseID, *clients)
+	if *op == "keepalive" {
+		for w := range leases {
+			ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+			resp, err := cs[w%len(cs)].Grant(ctx, 60)
+			cancel()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "cairnload: granting:", err)
+				os.Exit(1)
+			}
+			leases[w] = resp.ID
+		}
+	}
+
 	var next, errs int64
 	var firstErr atomic.Value
 	lat := make([][]time.Duration, *clients)
@@ -139,6 +155,8 @@ func main() {
 						opts = append(opts, clientv3.WithSerializable())
 					}
 					_, err = c.Get(ctx, key(0), opts...)
+				case "keepalive":
+					_, err = c.KeepAliveOnce(ctx, leases[w])
 				default:
 					err = fmt.Errorf("unknown op %q", *op)
 				}
