@@ -1562,7 +1562,16 @@ void Raft::SwitchToConfig(const confchange::Changed& changed) {
     // This leader was removed or demoted: it steps down now that the
     // change is committed and applied (etcd-io/raft#83), rather than lead a
     // configuration it is not a voter of. Not being promotable, it will
-    // not campaign again.
+    // not campaign again. First it tells those that do not know it yet
+    // the commit index that includes the change, so that the remaining
+    // voters apply it and elect a leader among themselves; otherwise, from
+    // two voters to one, the remaining one would still need this node's
+    // vote.
+    for (auto& [id, pr] : trk_.progress) {
+      if (id != id_ && pr.sent_commit < raft_log_->committed()) {
+        MaybeSendAppend(id, /*send_if_empty=*/true);
+      }
+    }
     BecomeFollower(term_, kNone);
     return;
   }

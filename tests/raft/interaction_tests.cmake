@@ -85,3 +85,9 @@ cairn_add_test(raft_confchange_test
   LIBS raft_datadriven raft)
 target_compile_definitions(raft_confchange_test PRIVATE
   CAIRN_RAFT_TESTDATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/testdata")
+
+# Membership changes end to end, on an in-process RawNode cluster
+# (member_cluster.h), with a randomized joint-consensus safety test.
+cairn_add_test(raft_membership_test
+  SOURCES raft_membership_test.cc member_cluster.cc member_cluster.h
+  LIBS raft)
