@@ -37,6 +37,14 @@
 //                         raise and clear them, so every member has the
 //                         same rows (etcd's "alarm" bucket).
 //
+//   cluster(name TEXT PRIMARY KEY, value BLOB), WITHOUT ROWID.
+//     Replicated cluster metadata the server hands over as opaque bytes.
+//     "membership"        the member registry (cairnpb.Membership) after
+//                         the last configuration change applied (etcd's
+//                         "members" and "members_removed" buckets). Kept
+//                         here so it commits with consistent_index and
+//                         travels in snapshots.
+//
 // ** INVARIANTS
 //
 //   1. consistent_index is written in the same SQLite transaction as the
@@ -125,6 +133,10 @@ CREATE TABLE IF NOT EXISTS meta (
   name  TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cluster (
+  name  TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
 )sql";
 
 // ---- Statements, prepared once in Backend::Prepare().
@@ -157,6 +169,10 @@ constexpr const char* kDeleteMeta = "DELETE FROM meta WHERE name = ?1";
 constexpr const char* kScanMeta =
     "SELECT name, value FROM meta WHERE name >= ?1 AND name < ?2 "
     "ORDER BY name";
+constexpr const char* kGetCluster = "SELECT value FROM cluster WHERE name = ?1";
+constexpr const char* kPutCluster =
+    "INSERT INTO cluster (name, value) VALUES (?1, ?2) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value";
 constexpr const char* kPutLease =
     "INSERT OR REPLACE INTO lease (id, ttl, remaining_ttl) VALUES (?1, ?2, ?3)";
 constexpr const char* kDeleteLease = "DELETE FROM lease WHERE id = ?1";
@@ -238,6 +254,7 @@ struct Backend::Statements {
   Statement insert_kv, select_kv, select_kv_no_value, delete_kv;
   Statement scan_kv, scan_kv_no_value;
   Statement get_meta, put_meta, delete_meta, scan_meta;
+  Statement get_cluster, put_cluster;
   Statement put_lease, delete_lease, scan_leases;
   Statement size_bytes, size_in_use_bytes;
 };
@@ -342,6 +359,8 @@ base::Status Backend::Prepare() {
       {&stmts_->put_meta, kPutMeta},
       {&stmts_->delete_meta, kDeleteMeta},
       {&stmts_->scan_meta, kScanMeta},
+      {&stmts_->get_cluster, kGetCluster},
+      {&stmts_->put_cluster, kPutCluster},
       {&stmts_->put_lease, kPutLease},
       {&stmts_->delete_lease, kDeleteLease},
       {&stmts_->scan_leases, kScanLeases},
@@ -500,6 +519,28 @@ base::Status Backend::ScanMeta(
     std::string name = s.Blob(0);
     fn(name, s.Int(1));
   }
+}
+
+base::Result<std::optional<std::string>> Backend::GetCluster(
+    std::string_view name) {
+  Statement& s = stmts_->get_cluster;
+  ResetOnExit r(s);
+  s.BindText(1, name);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return Error(rc, "get_cluster");
+  return std::optional<std::string>(s.Blob(0));
+}
+
+base::Status Backend::PutCluster(std::string_view name,
+                                 std::string_view value) {
+  CAIRN_RETURN_IF_ERROR(Fault("put_cluster"));
+  Statement& s = stmts_->put_cluster;
+  ResetOnExit r(s);
+  s.BindText(1, name);
+  s.Bind(2, value);
+  int rc = s.Step();
+  return rc == SQLITE_DONE ? base::Status() : Error(rc, "put_cluster");
 }
 
 base::Status Backend::PutLease(const LeaseRow& lease) {

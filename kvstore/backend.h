@@ -104,6 +104,10 @@ class Backend {
       std::string_view prefix,
       const std::function<void(std::string_view, int64_t)>& fn);
 
+  // cluster table: named blobs the server replicates (absent = nullopt).
+  base::Result<std::optional<std::string>> GetCluster(std::string_view name);
+  base::Status PutCluster(std::string_view name, std::string_view value);
+
   // lease table.
   base::Status PutLease(const LeaseRow& lease);  // insert or replace
   base::Status DeleteLease(int64_t id);

@@ -14,6 +14,9 @@
 namespace kvstore {
 namespace {
 
+// The cluster table row holding the member registry.
+constexpr std::string_view kMembershipName = "membership";
+
 int64_t SteadyNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -223,6 +226,9 @@ base::Status Store::ApplyRequest(uint64_t index,
       return {};
     case R::kAlarm:
       return DoAlarm(request.alarm(), resp.mutable_alarm());
+    case R::kMembership:
+      return Io(backend_->PutCluster(kMembershipName,
+                                     request.membership().SerializeAsString()));
     case R::REQUEST_NOT_SET:
       return {};  // a no-op entry: only the consistent index moves
   }
@@ -273,6 +279,20 @@ base::Status Store::Restore(const std::string& path) {
             path.c_str(), static_cast<long long>(rev_),
             static_cast<unsigned long long>(applied_index_));
   return {};
+}
+
+base::Result<std::optional<cairnpb::Membership>> Store::Membership() {
+  std::lock_guard<std::mutex> lock(mu_);
+  CAIRN_RETURN_IF_ERROR(failed_);
+  CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> blob,
+                         backend_->GetCluster(kMembershipName));
+  if (!blob) return std::optional<cairnpb::Membership>();
+  cairnpb::Membership m;
+  if (!m.ParseFromString(*blob)) {
+    return base::Status::DataLoss("kvstore: " + backend_->path() +
+                                  ": malformed membership row");
+  }
+  return std::optional<cairnpb::Membership>(std::move(m));
 }
 
 base::Result<int64_t> Store::DbSize() {

@@ -196,6 +196,11 @@ class Store {
   // The raised alarms, ordered by type then member.
   std::vector<etcdserverpb::AlarmMember> Alarms();
 
+  // ---- Cluster membership. An applied InternalRequest.membership replaces
+  // the stored registry (no revision changes, alarms do not refuse it); the
+  // server owns its meaning. nullopt until the first one is applied.
+  base::Result<std::optional<cairnpb::Membership>> Membership();
+
   // ---- Maintenance.
 
   // OK, or the sticky failure.

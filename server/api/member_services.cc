@@ -1,5 +1,5 @@
-// Cluster.MemberList and the HTTP endpoints /health and
-// /version.
+// The HTTP endpoints /health and /version (the Cluster service is in
+// cluster_service.cc).
 
 #include "cairnpb/internal.pb.h"
 #include "etcdserverpb/rpc.pb.h"
@@ -9,27 +9,6 @@
 namespace server::api {
 
 using http::Cors;
-
-void RegisterCluster(const MemberContext* ctx, grpc::MethodRegistry* registry) {
-  registry->AddUnary("/etcdserverpb.Cluster/MemberList",
-                     [ctx](grpc::CallPtr call, std::string /*request*/) {
-                       etcdserverpb::MemberListResponse r;
-                       FillHeader(ctx, r.mutable_header());
-                       for (const InitialMemberId& m : ctx->members) {
-                         etcdserverpb::Member* out = r.add_members();
-                         out->set_id(m.id);
-                         out->set_name(m.name);
-                         for (const Url& u : m.peer_urls)
-                           out->add_peerurls(u.ToString());
-                         if (m.id == ctx->node->member_id()) {
-                           for (const std::string& u : ctx->client_urls) {
-                             out->add_clienturls(u);
-                           }
-                         }
-                       }
-                       call->Reply(r.SerializeAsString());
-                     });
-}
 
 void RegisterHttp(const MemberContext* ctx, http::HttpRouter* router) {
   router->Handle(

@@ -6,7 +6,8 @@
 //   etcdserverpb.KV           Range, Put, DeleteRange, Txn, Compact
 //   etcdserverpb.Maintenance  Status, Alarm, Defragment, Hash, HashKV,
 //                             Snapshot, MoveLeader (maintenance_service.cc)
-//   etcdserverpb.Cluster      MemberList
+//   etcdserverpb.Cluster      MemberAdd, MemberRemove, MemberUpdate,
+//                             MemberList, MemberPromote (cluster_service.cc)
 //   etcdserverpb.Lease        LeaseGrant, LeaseRevoke, LeaseKeepAlive,
 //                             LeaseTimeToLive, LeaseLeases (lease_keeper.h)
 //   v3lockpb.Lock, v3electionpb.Election   (concurrency_services.h)
@@ -30,6 +31,7 @@
 #include "server/config/ids.h"
 #include "server/grpc/registry.h"
 #include "server/http/connection.h"
+#include "server/membership/manager.h"
 #include "server/node/node.h"
 
 namespace server::api {
@@ -39,7 +41,9 @@ struct MemberContext {
   Node* node = nullptr;
   kvstore::Store* store = nullptr;
   std::string name;
-  std::vector<InitialMemberId> members;  // For MemberList.
+  std::vector<InitialMemberId> members;  // The --initial-cluster members.
+  // The member registry and its changes (the Cluster service).
+  membership::Manager* membership = nullptr;
   std::vector<std::string> client_urls;  // This member's advertised.
   uint64_t max_request_bytes = 1572864;
   // <data-dir>: Snapshot writes its temporary copy under <data-dir>/member.

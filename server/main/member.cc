@@ -14,6 +14,7 @@
 #include "server/config/ids.h"
 #include "server/gateway/gateway.h"
 #include "server/main/member_metrics.h"
+#include "server/membership/bootstrap.h"
 #include "server/wal/file_util.h"
 
 namespace server {
@@ -24,6 +25,7 @@ Member::Member(uv_loop_t* loop, ServerConfig config)
 Member::~Member() {
   watch_hub_.reset();
   node_.reset();
+  membership_.reset();
   state_machine_.reset();
   store_.reset();
   if (lock_fd_ >= 0) close(lock_fd_);
@@ -60,10 +62,23 @@ base::Result<std::unique_ptr<Member>> Member::Open(
     ids.push_back(im.id);
     if (im.name == config.name) self = im.id;
   }
+  CAIRN_ASSIGN_OR_RETURN(
+      m->membership_,
+      OpenMembership(loop, config, self, members, m->store_.get(), on_fatal));
   NodeOptions no;
   no.member_id = self;
   no.cluster_id = ComputeClusterId(ids);
-  no.initial_voters = ids;
+  // A member joining a running cluster learns its configuration from the
+  // leader's snapshot.
+  if (config.initial_cluster_state == ClusterState::kNew) {
+    no.initial_voters = ids;
+  }
+  membership::Manager* manager = m->membership_.get();
+  no.apply_conf_change = [manager](uint64_t index, const raftpb::ConfState& cs,
+                                   raftpb::ConfChange* cc) {
+    return manager->ApplyConfChange(index, cs, cc);
+  };
+  no.on_restored = [manager](uint64_t index) { manager->OnRestored(index); };
   no.data_dir = dir;
   no.tick_ms = config.heartbeat_interval_ms;
   no.election_ticks = config.ElectionTicks();
@@ -100,6 +115,7 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   m->context_.store = m->store_.get();
   m->context_.name = config.name;
   m->context_.members = members;
+  m->context_.membership = m->membership_.get();
   for (const Url& u : config.advertise_client_urls) {
     m->context_.client_urls.push_back(u.ToString());
   }
@@ -132,6 +148,7 @@ base::Result<std::unique_ptr<Member>> Member::Open(
 
 base::Status Member::Start() {
   CAIRN_RETURN_IF_ERROR(node_->Start());
+  CAIRN_RETURN_IF_ERROR(membership_->Start(node_.get()));
   if (compactor_) CAIRN_RETURN_IF_ERROR(compactor_->Start());
   CAIRN_RETURN_IF_ERROR(lease_keeper_->Start());
   http::ClientPortOptions options;
@@ -159,6 +176,7 @@ void Member::Shutdown(std::function<void()> done) {
   ports_open_ = ports_.size();
   auto stop_node = [this, finish] {
     watch_hub_->Close();
+    membership_->Stop();
     node_->Stop([this, finish] {
       // After the node: it answered the compactor's pending proposal.
       if (compactor_) compactor_->Stop();

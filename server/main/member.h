@@ -26,6 +26,7 @@
 #include "server/http/client_port.h"
 #include "server/http/connection.h"
 #include "server/main/auto_compactor.h"
+#include "server/membership/manager.h"
 #include "server/metrics/registry.h"
 #include "server/node/node.h"
 #include "server/state_machine/kv_state_machine.h"
@@ -52,6 +53,7 @@ class Member {
   void Shutdown(std::function<void()> done);
 
   Node& node() { return *node_; }
+  membership::Manager& membership() { return *membership_; }
 
  private:
   Member(uv_loop_t* loop, ServerConfig config);
@@ -61,6 +63,7 @@ class Member {
   int lock_fd_ = -1;
   std::unique_ptr<kvstore::Store> store_;
   std::unique_ptr<KvStateMachine> state_machine_;
+  std::unique_ptr<membership::Manager> membership_;
   std::unique_ptr<Node> node_;
   std::unique_ptr<api::WatchHub> watch_hub_;
   std::unique_ptr<AutoCompactor> compactor_;  // null when disabled

@@ -280,7 +280,10 @@ void Node::OnApplyAsync(uv_async_t* h) {
 }
 
 void Node::ProcessReady() {
-  if (!failed_.ok() || ready_in_flight_ || !raw_node_->HasReady()) return;
+  if (!failed_.ok() || ready_in_flight_ || restoring_ ||
+      !raw_node_->HasReady()) {
+    return;
+  }
   auto batch = std::make_shared<ReadyBatch>();
   raw_node_->GetReady(&batch->rd);
   ready_in_flight_ = true;
@@ -365,8 +368,13 @@ void Node::OnPersisted(const std::shared_ptr<ReadyBatch>& batch,
       base::Status restored =
           loaded.ok() ? sm_->RestoreSnapshot(lo.payload_path) : loaded.status();
       unlink(lo.payload_path.c_str());
-      return [this, index, restored] { OnApplied(index, restored, {}); };
+      return [this, index, restored] {
+        restoring_ = false;
+        if (restored.ok() && options_.on_restored) options_.on_restored(index);
+        OnApplied(index, restored, {});
+      };
     });
+    restoring_ = true;
     submitted_index_ = snapshot_index_ = index;
   }
   if (rd.hard_state) storage_.SetHardState(*rd.hard_state);
@@ -378,11 +386,10 @@ void Node::OnPersisted(const std::shared_ptr<ReadyBatch>& batch,
     options_.send(std::move(rd.messages));
   }
   if (!rd.committed_entries.empty()) {
-    for (const raftpb::Entry& e : rd.committed_entries) {
+    for (raftpb::Entry& e : rd.committed_entries) {
       if (e.type == raftpb::kEntryConfChange) {
-        auto cc = raftpb::DecodeConfChange(e.data.view());
-        if (!cc.ok()) return Fail(cc.status().Annotate("conf change entry"));
-        conf_state_ = raw_node_->ApplyConfChange(cc->AsV2());
+        base::Status s = ApplyConfChangeEntry(&e);
+        if (!s.ok()) return Fail(s.Annotate("conf change entry"));
       } else if (e.type == raftpb::kEntryConfChangeV2) {
         auto cc = raftpb::DecodeConfChangeV2(e.data.view());
         if (!cc.ok()) return Fail(cc.status().Annotate("conf change entry"));
@@ -394,6 +401,28 @@ void Node::OnPersisted(const std::shared_ptr<ReadyBatch>& batch,
   raw_node_->Advance();
   ready_in_flight_ = false;
   MaybeFinishStop();
+}
+
+base::Status Node::ApplyConfChangeEntry(raftpb::Entry* e) {
+  auto cc = raftpb::DecodeConfChange(e->data.view());
+  if (!cc.ok()) return cc.status();
+  NodeOptions::ConfChangeResult result;
+  if (options_.apply_conf_change) {
+    result = options_.apply_conf_change(e->index, conf_state_, &*cc);
+  }
+  conf_state_ = raw_node_->ApplyConfChange(cc->AsV2());
+  if (!result.state_machine_request.empty()) {
+    e->type = raftpb::kEntryNormal;
+    e->data = raftpb::Payload(WrapProposal(0, result.state_machine_request));
+  }
+  auto it = cc->id == 0 ? waiters_.end() : waiters_.find(cc->id);
+  if (it != waiters_.end()) {
+    OutcomeCallback done = std::move(it->second.done);
+    waiters_.erase(it);
+    result.outcome.index = e->index;
+    done(std::move(result.outcome));
+  }
+  return base::Status::OK();
 }
 
 void Node::HandleSoftState(const raft::SoftState& ss) {
@@ -508,6 +537,18 @@ void Node::Propose(std::string_view request, OutcomeCallback done,
     return done({0, s, {}});
   }
   waiters_.emplace(id, Waiter{std::move(done), Deadline(timeout_ms)});
+}
+
+void Node::ProposeConfChange(raftpb::ConfChange cc, OutcomeCallback done,
+                             uint64_t timeout_ms) {
+  if (stopping_ || !failed_.ok()) return done({0, ErrStopped(), {}});
+  cc.id = NextRequestId();
+  base::Status s = raw_node_->ProposeConfChange(cc);
+  if (!s.ok()) {
+    if (s == raft::ErrProposalDroppedNoLeader()) s = ErrNoLeader();
+    return done({0, s, {}});
+  }
+  waiters_.emplace(cc.id, Waiter{std::move(done), Deadline(timeout_ms)});
 }
 
 void Node::Read(std::string request, bool linearizable, OutcomeCallback done,

@@ -89,6 +89,25 @@ struct NodeOptions {
   std::function<void(std::vector<raftpb::Message>)> send;
   // Called once if the WAL or the state machine fails; the member must exit.
   std::function<void(const base::Status&)> on_fatal;
+  // Configuration changes (server/membership). Optional.
+  //
+  // apply_conf_change runs for each committed EntryConfChange, in log order,
+  // before raft applies it (also again for entries replayed after a
+  // restart). It may turn *cc into a no-op (node_id 0). `result.outcome`
+  // answers the proposer (ProposeConfChange); a non-empty
+  // `result.state_machine_request` is handed to the state machine as that
+  // entry's data, so the change is stored with the entry's index.
+  struct ConfChangeResult {
+    Outcome outcome;
+    std::string state_machine_request;
+  };
+  std::function<ConfChangeResult(uint64_t index, const raftpb::ConfState& cs,
+                                 raftpb::ConfChange* cc)>
+      apply_conf_change;
+  // Runs once the state machine has been restored from a snapshot received
+  // from the leader, before any later entry is applied (no Ready is
+  // processed meanwhile).
+  std::function<void(uint64_t index)> on_restored;
 };
 
 using OutcomeCallback = std::function<void(Outcome)>;
@@ -121,6 +140,14 @@ class Node {
   // raft's proposal-dropped error. `timeout_ms` 0 means the default.
   void Propose(std::string_view request, OutcomeCallback done,
                uint64_t timeout_ms = 0);
+
+  // Proposes a configuration change (its `id` is set here); `done` gets
+  // NodeOptions::apply_conf_change's outcome once the entry is applied
+  // here, or ErrTimeout / ErrStopped / ErrNoLeader. Raft drops a change
+  // proposed while another is pending (the caller then times out, as
+  // etcd's does).
+  void ProposeConfChange(raftpb::ConfChange cc, OutcomeCallback done,
+                         uint64_t timeout_ms = 0);
 
   // Answers a read-only request from the state machine. Linearizable reads
   // go through ReadIndex first.
@@ -175,6 +202,9 @@ class Node {
   void HandleSoftState(const raft::SoftState& ss);
   void HandleReadStates(const std::vector<raft::ReadState>& states);
   void SubmitApply(std::vector<raftpb::Entry> entries);
+  // Applies a committed conf change entry to raft (and through the hook to
+  // the registry); the entry may be rewritten for the state machine.
+  base::Status ApplyConfChangeEntry(raftpb::Entry* e);
   void OnApplied(uint64_t last_index, const base::Status& status,
                  std::vector<std::pair<uint64_t, Outcome>> outcomes);
   void StartReadRound();
@@ -222,6 +252,8 @@ class Node {
   uint64_t applied_index_ = 0;
   uint64_t snapshot_index_ = 0;
   bool snapshot_in_flight_ = false;
+  // A snapshot from the leader is being restored: no Ready until it is.
+  bool restoring_ = false;
 
   const uint64_t id_prefix_;
   uint64_t request_counter_ = 0;

@@ -1,0 +1,111 @@
+// The Cluster service: MemberAdd, MemberRemove, MemberUpdate, MemberList,
+// MemberPromote, with etcd's rules and errors (server/membership). Changes
+// are answered once their configuration change entry is applied here; every
+// response carries the member list afterwards and a header whose revision
+// is 0, as etcd 3.4's.
+
+#include "etcdserverpb/rpc.pb.h"
+#include "server/api/services.h"
+#include "server/api/unary.h"
+#include "server/membership/manager.h"
+
+namespace server::api {
+namespace {
+
+using internal::ParseRequest;
+using internal::TimeoutMs;
+
+void ToEtcd(const cairnpb::Member& in, etcdserverpb::Member* out) {
+  out->set_id(in.id());
+  out->set_name(in.name());
+  for (const std::string& u : in.peer_urls()) out->add_peerurls(u);
+  for (const std::string& u : in.client_urls()) out->add_clienturls(u);
+  out->set_islearner(in.is_learner());
+}
+
+// Fills the header and the member list of a Member*Response.
+// Until this member's attributes are published through the log it reports
+// its own from its configuration (etcd serves clients only once published).
+template <typename Response>
+void Fill(const MemberContext* ctx, Response* r) {
+  FillHeader(ctx, r->mutable_header());
+  for (const cairnpb::Member& m : ctx->membership->registry().Members()) {
+    etcdserverpb::Member* out = r->add_members();
+    ToEtcd(m, out);
+    if (m.id() != ctx->node->member_id() || !m.client_urls().empty()) continue;
+    out->set_name(ctx->name);
+    for (const std::string& u : ctx->client_urls) out->add_clienturls(u);
+  }
+}
+
+// The answer of a change: the error, or the response with the list.
+template <typename Response>
+membership::Manager::MembersCallback Reply(const MemberContext* ctx,
+                                           const grpc::CallPtr& call) {
+  return [ctx, call](const base::Status& s, const cairnpb::Member&) {
+    if (!s.ok()) return call->Finish(s);
+    Response r;
+    Fill(ctx, &r);
+    call->Reply(r.SerializeAsString());
+  };
+}
+
+}  // namespace
+
+void RegisterCluster(const MemberContext* ctx, grpc::MethodRegistry* registry) {
+  registry->AddUnary("/etcdserverpb.Cluster/MemberList",
+                     [ctx](grpc::CallPtr call, std::string bytes) {
+                       etcdserverpb::MemberListRequest req;
+                       if (!ParseRequest(call, ctx, bytes, &req)) return;
+                       etcdserverpb::MemberListResponse r;
+                       Fill(ctx, &r);
+                       call->Reply(r.SerializeAsString());
+                     });
+  registry->AddUnary("/etcdserverpb.Cluster/MemberAdd", [ctx](
+                                                            grpc::CallPtr call,
+                                                            std::string bytes) {
+    etcdserverpb::MemberAddRequest req;
+    if (!ParseRequest(call, ctx, bytes, &req)) return;
+    std::vector<std::string> urls(req.peerurls().begin(), req.peerurls().end());
+    ctx->membership->Add(
+        urls, req.islearner(), TimeoutMs(call, ctx->node->loop()),
+        [ctx, call](const base::Status& s, const cairnpb::Member& m) {
+          if (!s.ok()) return call->Finish(s);
+          etcdserverpb::MemberAddResponse r;
+          Fill(ctx, &r);
+          ToEtcd(m, r.mutable_member());
+          call->Reply(r.SerializeAsString());
+        });
+  });
+  registry->AddUnary(
+      "/etcdserverpb.Cluster/MemberRemove",
+      [ctx](grpc::CallPtr call, std::string bytes) {
+        etcdserverpb::MemberRemoveRequest req;
+        if (!ParseRequest(call, ctx, bytes, &req)) return;
+        ctx->membership->Remove(
+            req.id(), TimeoutMs(call, ctx->node->loop()),
+            Reply<etcdserverpb::MemberRemoveResponse>(ctx, call));
+      });
+  registry->AddUnary(
+      "/etcdserverpb.Cluster/MemberUpdate",
+      [ctx](grpc::CallPtr call, std::string bytes) {
+        etcdserverpb::MemberUpdateRequest req;
+        if (!ParseRequest(call, ctx, bytes, &req)) return;
+        std::vector<std::string> urls(req.peerurls().begin(),
+                                      req.peerurls().end());
+        ctx->membership->Update(
+            req.id(), urls, TimeoutMs(call, ctx->node->loop()),
+            Reply<etcdserverpb::MemberUpdateResponse>(ctx, call));
+      });
+  registry->AddUnary(
+      "/etcdserverpb.Cluster/MemberPromote",
+      [ctx](grpc::CallPtr call, std::string bytes) {
+        etcdserverpb::MemberPromoteRequest req;
+        if (!ParseRequest(call, ctx, bytes, &req)) return;
+        ctx->membership->Promote(
+            req.id(), TimeoutMs(call, ctx->node->loop()),
+            Reply<etcdserverpb::MemberPromoteResponse>(ctx, call));
+      });
+}
+
+}  // namespace server::api
