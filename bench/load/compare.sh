@@ -13,9 +13,12 @@ REPS="${REPS:-3}"
 TOTAL="${TOTAL:-10000}"
 BUILD="${BUILD:-$ROOT/build/bench}"
 WORK="$(mktemp -d /tmp/cairn-load-XXXXXX)"
-PIDS=()
+# start_member runs in a command substitution (a subshell), so the members'
+# PIDs go to a file the cleanup reads.
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  if [ -f "$WORK/pids" ]; then
+    while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$WORK/pids"
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -44,7 +47,7 @@ start_member() {  # flavor name -> echoes client port
     --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
     --initial-cluster "$name=http://127.0.0.1:$pp" \
     >"$WORK/$name.log" 2>&1 &
-  PIDS+=("$!")
+  echo "$!" >>"$WORK/pids"
   for _ in $(seq 100); do
     if ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$cp" endpoint health \
          >/dev/null 2>&1; then
