@@ -117,7 +117,10 @@ struct Config {
   // never called. Lets the host fsync, send and apply in parallel. The
   // ordering contract is in ready.h ("Asynchronous storage writes").
   bool async_storage_writes = false;
-  // Skip the checks that a proposed configuration change is valid now.
+  // Skip the check that a proposed configuration change fits the latest
+  // configuration (raft/confchange), for hosts that validate changes
+  // themselves. The rule that at most one change is pending stays. A change
+  // that does not fit and gets committed anyway is refused when applied.
   bool disable_conf_change_validation = false;
 
   // Seed of the PRNG that draws the randomized election timeout. Two runs

@@ -193,5 +193,31 @@ TEST(ProgressTest, CommitHelpers) {
   EXPECT_FALSE(p.CanBumpCommit(9));
 }
 
+TEST(ProgressTest, IsCaughtUp) {
+  struct Case {
+    const char* name;
+    StateType state;
+    uint64_t match;
+    uint64_t last;
+    uint64_t max_lag;
+    bool want;
+  };
+  const Case cases[] = {
+      {"replicating, at the last index", StateType::kStateReplicate, 100, 100,
+       0, true},
+      {"within the lag", StateType::kStateReplicate, 90, 100, 10, true},
+      {"one past the lag", StateType::kStateReplicate, 89, 100, 10, false},
+      {"probing is not caught up", StateType::kStateProbe, 100, 100, 10, false},
+      {"snapshotting is not caught up", StateType::kStateSnapshot, 100, 100, 10,
+       false},
+      {"empty log", StateType::kStateReplicate, 0, 0, 0, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Progress p = Make(c.state, c.match, c.match + 1);
+    EXPECT_EQ(p.IsCaughtUp(c.last, c.max_lag), c.want);
+  }
+}
+
 }  // namespace
 }  // namespace raft::tracker
