@@ -99,22 +99,40 @@ base::Status Raft::Init() {
   SwitchToConfig(*cfg);
 
   if (!raftpb::IsEmptyHardState(st.hard_state)) {
-    const raftpb::HardState& hs = st.hard_state;
+    raftpb::HardState hs = st.hard_state;
     uint64_t last = raft_log_->LastIndex();
-    if (hs.commit < raft_log_->committed() || hs.commit > last) {
+    if (hs.commit > last) {
       return base::Status::FailedPrecondition(
           "raft: stored commit " + std::to_string(hs.commit) +
           " is out of range [" + std::to_string(raft_log_->committed()) + ", " +
           std::to_string(last) + "]");
     }
+    // A stored snapshot holds only committed state, so a stored commit
+    // below it (async storage writes: the snapshot can be durable before
+    // the hard state written with a later append) is raised to it.
+    if (hs.commit < raft_log_->committed()) {
+      logger_->Infof(
+          "%llx raises the stored commit %llu to the snapshot's %llu", U(id_),
+          U(hs.commit), U(raft_log_->committed()));
+      hs.commit = raft_log_->committed();
+    }
     LoadState(hs);
   }
   if (config_.applied > 0) {
-    if (config_.applied > raft_log_->committed()) {
+    if (config_.applied > raft_log_->LastIndex()) {
       return base::Status::FailedPrecondition(
           "raft: config applied " + std::to_string(config_.applied) +
-          " is above the stored commit " +
-          std::to_string(raft_log_->committed()));
+          " is above the stored log's last index " +
+          std::to_string(raft_log_->LastIndex()));
+    }
+    // Only committed entries are ever applied, so an applied index above
+    // the stored commit (async storage writes: the apply thread may finish
+    // before the append thread writes the commit index) proves those
+    // entries committed: raise the commit to it.
+    if (config_.applied > raft_log_->committed()) {
+      logger_->Infof("%llx raises the stored commit %llu to applied %llu",
+                     U(id_), U(raft_log_->committed()), U(config_.applied));
+      raft_log_->set_committed(config_.applied);
     }
     if (config_.applied > raft_log_->applied()) {
       raft_log_->AppliedTo(config_.applied, 0);

@@ -3,6 +3,7 @@
 
 #include "raft/raw_node.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -164,6 +165,32 @@ TEST(RawNodeTest, RestartFromStorage) {
     n->Advance();
     EXPECT_FALSE(n->HasReady());
   }
+}
+
+// Async storage writes: the apply thread may apply entries whose commit
+// index the append thread had not yet written when the host crashed. An
+// applied index above the stored commit proves those entries committed;
+// one beyond the stored log is inconsistent storage.
+TEST(RawNodeTest, RestartWithAppliedAboveStoredCommit) {
+  MemoryStorage s;
+  raftpb::ConfState cs;
+  cs.voters = {1, 2};
+  s.SetInitialConfState(cs);
+  ASSERT_TRUE(s.Append(test::Ents({{1, 1}, {2, 1}, {3, 1}})).ok());
+  s.SetHardState({1, 2, 1});
+  Config cfg = TestConfig(1, &s);
+  cfg.applied = 3;
+  auto n = NewNode(cfg);
+  EXPECT_EQ(n->raft().raft_log().committed(), 3u);
+  EXPECT_EQ(n->GetBasicStatus().applied, 3u);
+  EXPECT_FALSE(n->HasReady());  // Nothing left to apply.
+
+  cfg.applied = 4;
+  auto refused = RawNode::New(cfg);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), base::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::HasSubstr("above the stored log's last index 3"));
 }
 
 TEST(RawNodeTest, RestartFromSnapshotAndTail) {
