@@ -40,6 +40,10 @@ struct ServerConfig {
 
   // Applied entries between two snapshots of the state machine.
   uint64_t snapshot_count = 100000;
+  // Entries kept in memory behind a snapshot for slow followers (etcd 3.5's
+  // --experimental-snapshot-catchup-entries); a follower further behind
+  // catches up by snapshot.
+  uint64_t snapshot_catchup_entries = 5000;
   // Milliseconds; raft ticks once per heartbeat interval.
   uint64_t heartbeat_interval_ms = 100;
   uint64_t election_timeout_ms = 1000;

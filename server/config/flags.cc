@@ -100,6 +100,11 @@ const std::vector<Option>& Options() {
        Str(&ServerConfig::initial_cluster_token)},
       {"snapshot-count", "Applied entries that trigger a snapshot to disk.",
        Uint("snapshot-count", &ServerConfig::snapshot_count)},
+      {"experimental-snapshot-catchup-entries",
+       "Number of entries for a slow follower to catch up after compacting "
+       "the raft storage entries.",
+       Uint("experimental-snapshot-catchup-entries",
+            &ServerConfig::snapshot_catchup_entries)},
       {"heartbeat-interval", "Time (in milliseconds) of a heartbeat interval.",
        Uint("heartbeat-interval", &ServerConfig::heartbeat_interval_ms)},
       {"election-timeout", "Time (in milliseconds) for an election to timeout.",

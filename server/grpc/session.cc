@@ -53,7 +53,16 @@ void Http2Session::Start(std::string_view initial) {
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, OnDataChunk);
   nghttp2_session_callbacks_set_on_frame_send_callback(cbs, OnFrameSend);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, OnStreamClose);
-  int rc = nghttp2_session_server_new(&session_, cbs, this);
+  // etcd's clients put the endpoint URL itself in :authority
+  // ("http://127.0.0.1:2379": etcdctl endpoint status --cluster), which
+  // nghttp2's HTTP messaging rules refuse with RST_STREAM; Go's server, and
+  // so etcd, accepts it. StartCall checks what gRPC needs (method, content
+  // type, path) itself.
+  nghttp2_option* opt = nullptr;
+  CAIRN_CHECK(nghttp2_option_new(&opt) == 0, "out of memory");
+  nghttp2_option_set_no_http_messaging(opt, 1);
+  int rc = nghttp2_session_server_new2(&session_, cbs, this, opt);
+  nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cbs);
   CAIRN_CHECK(rc == 0, "nghttp2_session_server_new: %s", nghttp2_strerror(rc));
 

@@ -14,6 +14,7 @@
 #include "server/config/ids.h"
 #include "server/gateway/gateway.h"
 #include "server/main/member_metrics.h"
+#include "server/main/peering.h"
 #include "server/membership/bootstrap.h"
 #include "server/wal/file_util.h"
 
@@ -23,6 +24,7 @@ Member::Member(uv_loop_t* loop, ServerConfig config)
     : loop_(loop), config_(std::move(config)) {}
 
 Member::~Member() {
+  transport_.reset();
   watch_hub_.reset();
   node_.reset();
   membership_.reset();
@@ -83,8 +85,14 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   no.tick_ms = config.heartbeat_interval_ms;
   no.election_ticks = config.ElectionTicks();
   no.snapshot_count = config.snapshot_count;
+  no.catch_up_entries = config.snapshot_catchup_entries;
   no.request_timeout_ms = 5000 + 2 * config.election_timeout_ms;
   no.on_fatal = std::move(on_fatal);
+  Member* self_ptr = m.get();
+  no.send = [self_ptr](std::vector<raftpb::Message> msgs) {
+    if (self_ptr->transport_) self_ptr->transport_->Send(std::move(msgs));
+  };
+  m->initial_members_ = members;
   CAIRN_ASSIGN_OR_RETURN(
       m->node_, Node::Open(loop, std::move(no), m->state_machine_.get()));
 
@@ -147,6 +155,9 @@ base::Result<std::unique_ptr<Member>> Member::Open(
 }
 
 base::Status Member::Start() {
+  CAIRN_ASSIGN_OR_RETURN(
+      transport_,
+      StartPeerTransport(loop_, config_, initial_members_, node_.get()));
   CAIRN_RETURN_IF_ERROR(node_->Start());
   CAIRN_RETURN_IF_ERROR(membership_->Start(node_.get()));
   if (compactor_) CAIRN_RETURN_IF_ERROR(compactor_->Start());
@@ -181,7 +192,8 @@ void Member::Shutdown(std::function<void()> done) {
       // After the node: it answered the compactor's pending proposal.
       if (compactor_) compactor_->Stop();
       lease_keeper_->Stop();
-      (*finish)();
+      if (!transport_) return (*finish)();
+      transport_->Close([finish] { (*finish)(); });
     });
   };
   if (ports_.empty()) return stop_node();

@@ -1,8 +1,8 @@
 #pragma once
 
 // Member: one cairn process's parts wired together on one libuv loop: the
-// kvstore database, the raft node (WAL, snapshots), the etcd services and
-// the client port.
+// kvstore database, the raft node (WAL, snapshots), the peer transport
+// (server/peer, wired in peering.h), the etcd services and the client port.
 //
 //   <data-dir>/cairn.lock      held (flock) while the member runs
 //   <data-dir>/member/wal/     raft log (server/wal)
@@ -29,6 +29,7 @@
 #include "server/membership/manager.h"
 #include "server/metrics/registry.h"
 #include "server/node/node.h"
+#include "server/peer/transport.h"
 #include "server/state_machine/kv_state_machine.h"
 
 namespace server {
@@ -45,7 +46,8 @@ class Member {
   Member(const Member&) = delete;
   Member& operator=(const Member&) = delete;
 
-  // Starts the node and listens on every --listen-client-urls address.
+  // Listens on every --listen-peer-urls address (the peer transport), starts
+  // the node and listens on every --listen-client-urls address.
   base::Status Start();
 
   // Graceful stop: stop accepting, let in-flight requests finish (up to a
@@ -54,6 +56,8 @@ class Member {
 
   Node& node() { return *node_; }
   membership::Manager& membership() { return *membership_; }
+  // Null before Start().
+  peer::Transport* transport() { return transport_.get(); }
 
  private:
   Member(uv_loop_t* loop, ServerConfig config);
@@ -65,6 +69,8 @@ class Member {
   std::unique_ptr<KvStateMachine> state_machine_;
   std::unique_ptr<membership::Manager> membership_;
   std::unique_ptr<Node> node_;
+  std::unique_ptr<peer::Transport> transport_;
+  std::vector<InitialMemberId> initial_members_;
   std::unique_ptr<api::WatchHub> watch_hub_;
   std::unique_ptr<AutoCompactor> compactor_;  // null when disabled
   std::unique_ptr<api::LeaseKeeper> lease_keeper_;

@@ -49,6 +49,8 @@ base::Result<std::unique_ptr<Dialer>> Dialer::Start(uv_loop_t* loop,
     return UvStatus(rc, "connect " + where);
   }
   d->req_ = req;
+  // The loop's clock may be stale (a long recovery before the loop ran).
+  uv_update_time(loop);
   uv_timer_start(d->timer_.get(), &Dialer::OnTimeout, timeout_ms, 0);
   return d;
 }

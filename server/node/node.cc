@@ -33,6 +33,11 @@ base::Status ErrNoLeader() {
 base::Status ErrLeaderChanged() {
   return base::Status::Unavailable("etcdserver: leader changed");
 }
+base::Status ErrTimeoutDueToLeaderFail() {
+  return base::Status::Unavailable(
+      "etcdserver: request timed out, possibly due to previous leader "
+      "failure");
+}
 
 namespace {
 
@@ -251,10 +256,15 @@ base::Status Node::Start() {
   uv_prepare_start(prepare_.get(), &Node::OnPrepare);
   uv_timer_start(tick_.get(), &Node::OnTick, options_.tick_ms,
                  options_.tick_ms);
-  // A lone voter need not wait out an election timeout.
+  // A lone voter need not wait out an election timeout. With peers, the
+  // clock is advanced to one tick short of the election timeout (etcd's
+  // advanceTicksForElection): a new cluster elects within about one
+  // timeout, and a restarted member's pre-vote is harmless.
   if (conf_state_.voters.size() == 1 &&
       conf_state_.voters[0] == options_.member_id) {
     (void)raw_node_->Campaign();
+  } else {
+    for (int i = 1; i < options_.election_ticks; ++i) raw_node_->Tick();
   }
   return base::Status::OK();
 }
@@ -325,8 +335,16 @@ void Node::ProcessReady() {
     const raft::Ready& rd = batch->rd;
     base::Status s;
     if (rd.snapshot) {
-      s = snap::SaveRaftSnapshot(snapshotter, rd.snapshot->metadata,
-                                 rd.snapshot->data.view());
+      // A snapshot from the leader arrives without data: the peer transport
+      // received its file into the snap dir before raft saw the MsgSnap.
+      const std::string received =
+          snapshotter->dir() + "/" +
+          snap::SnapshotFileName(rd.snapshot->metadata.term,
+                                 rd.snapshot->metadata.index);
+      if (!rd.snapshot->data.empty() || access(received.c_str(), F_OK) != 0) {
+        s = snap::SaveRaftSnapshot(snapshotter, rd.snapshot->metadata,
+                                   rd.snapshot->data.view());
+      }
       if (s.ok()) {
         s = wal->SaveSnapshotMarker(
             {rd.snapshot->metadata.index, rd.snapshot->metadata.term});
@@ -444,6 +462,7 @@ void Node::HandleSoftState(const raft::SoftState& ss) {
       read_round_ctx_ = 0;
     }
     lead_ = ss.lead;
+    if (lead_ != 0) lead_elected_ms_ = NowMs();
     if (lead_ != 0) StartReadRound();
   }
 }
@@ -536,7 +555,7 @@ void Node::Propose(std::string_view request, OutcomeCallback done,
     metrics::Server().proposals_failed->Inc();
     return done({0, s, {}});
   }
-  waiters_.emplace(id, Waiter{std::move(done), Deadline(timeout_ms)});
+  waiters_.emplace(id, Waiter{std::move(done), Deadline(timeout_ms), NowMs()});
 }
 
 void Node::ProposeConfChange(raftpb::ConfChange cc, OutcomeCallback done,
@@ -595,9 +614,16 @@ void Node::ExpireRequests() {
   for (auto it = waiters_.begin(); it != waiters_.end();) {
     if (it->second.deadline_ms <= now) {
       OutcomeCallback done = std::move(it->second.done);
+      // etcd's parseProposeCtxErr: a request that started while the
+      // previous leader was failing timed out because of it.
+      const uint64_t start = it->second.start_ms;
+      const uint64_t lost_window =
+          2 * static_cast<uint64_t>(options_.election_ticks) * options_.tick_ms;
+      const bool leader_failed =
+          lead_elected_ms_ > start && start + lost_window > lead_elected_ms_;
       it = waiters_.erase(it);
       metrics::Server().proposals_failed->Inc();
-      done({0, ErrTimeout(), {}});
+      done({0, leader_failed ? ErrTimeoutDueToLeaderFail() : ErrTimeout(), {}});
     } else {
       ++it;
     }
@@ -696,6 +722,16 @@ void Node::OnSnapshotSaved(uint64_t index, const raftpb::ConfState& cs,
 base::Status Node::Step(raftpb::Message m) {
   if (stopping_) return ErrStopped();
   return raw_node_->Step(std::move(m));
+}
+
+void Node::ReportUnreachable(uint64_t id) {
+  if (!stopping_) raw_node_->ReportUnreachable(id);
+}
+
+void Node::ReportSnapshot(uint64_t id, bool ok) {
+  if (stopping_) return;
+  raw_node_->ReportSnapshot(id, ok ? raft::SnapshotStatus::kSnapshotFinish
+                                   : raft::SnapshotStatus::kSnapshotFailure);
 }
 
 void Node::Fail(const base::Status& status) {

@@ -65,6 +65,8 @@ base::Status ErrTimeout();        // "etcdserver: request timed out"
 base::Status ErrStopped();        // "etcdserver: server stopped"
 base::Status ErrNoLeader();       // "etcdserver: no leader"
 base::Status ErrLeaderChanged();  // "etcdserver: leader changed"
+// "etcdserver: request timed out, possibly due to previous leader failure"
+base::Status ErrTimeoutDueToLeaderFail();
 
 struct NodeOptions {
   uint64_t member_id = 0;
@@ -156,6 +158,10 @@ class Node {
 
   // Delivers a message from a peer.
   base::Status Step(raftpb::Message m);
+  // The peer transport's reports (RawNode::ReportUnreachable,
+  // ReportSnapshot). Ignored while stopping.
+  void ReportUnreachable(uint64_t id);
+  void ReportSnapshot(uint64_t id, bool ok);
 
   uv_loop_t* loop() const { return loop_; }
   uint64_t member_id() const { return options_.member_id; }
@@ -180,6 +186,7 @@ class Node {
   struct Waiter {
     OutcomeCallback done;
     uint64_t deadline_ms = 0;
+    uint64_t start_ms = 0;
   };
   struct PendingRead {
     std::string request;
@@ -243,6 +250,8 @@ class Node {
 
   raftpb::ConfState conf_state_;
   uint64_t lead_ = 0;
+  // When the current leader was first seen (etcd's leadElectedTime).
+  uint64_t lead_elected_ms_ = 0;
   bool ready_in_flight_ = false;
   // The newest hard state not yet written because only its commit index
   // changed (see ProcessReady).

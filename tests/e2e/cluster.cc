@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cstdlib>
 #include <regex>
 
 namespace e2e {
@@ -35,19 +36,23 @@ std::string Cluster::Endpoints(int i) const {
 std::vector<std::string> Cluster::MemberArgs(int i) const {
   const MemberInfo& m = members_[static_cast<size_t>(i)];
   std::string initial;
+  auto advertised = [](const MemberInfo& o) {
+    return o.advertised_peer_port != 0 ? o.advertised_peer_port : o.peer_port;
+  };
   for (const MemberInfo& o : members_) {
     if (!initial.empty()) initial += ",";
-    initial += o.name + "=http://127.0.0.1:" + std::to_string(o.peer_port);
+    initial += o.name + "=http://127.0.0.1:" + std::to_string(advertised(o));
   }
   std::string client = "http://127.0.0.1:" + std::to_string(m.client_port);
-  std::string peer = "http://127.0.0.1:" + std::to_string(m.peer_port);
+  std::string listen_peer = "http://127.0.0.1:" + std::to_string(m.peer_port);
+  std::string peer = "http://127.0.0.1:" + std::to_string(advertised(m));
   std::vector<std::string> args = {
       flavor_ == Flavor::kCairn ? CairnBinary() : std::string("etcd"),
       "--name=" + m.name,
       "--data-dir=" + m.data_dir,
       "--listen-client-urls=" + client,
       "--advertise-client-urls=" + client,
-      "--listen-peer-urls=" + peer,
+      "--listen-peer-urls=" + listen_peer,
       "--initial-advertise-peer-urls=" + peer,
       "--initial-cluster=" + initial,
       "--initial-cluster-token=" + token_,
@@ -83,6 +88,13 @@ bool Cluster::WaitHealthy(int i, std::chrono::milliseconds timeout) {
 std::unique_ptr<Cluster> Cluster::Start(
     Flavor flavor, int size, const std::vector<std::string>& extra_flags,
     std::string* error) {
+  return Start(flavor, size, extra_flags, {}, {}, error);
+}
+
+std::unique_ptr<Cluster> Cluster::Start(
+    Flavor flavor, int size, const std::vector<std::string>& extra_flags,
+    const std::vector<int>& listen_peer_ports,
+    const std::vector<int>& advertised_peer_ports, std::string* error) {
   std::unique_ptr<Cluster> c(new Cluster());
   c->flavor_ = flavor;
   c->dir_ = MakeTempDir(flavor == Flavor::kCairn ? "cairn-e2e" : "etcd-e2e");
@@ -92,7 +104,12 @@ std::unique_ptr<Cluster> Cluster::Start(
     MemberInfo m;
     m.name = "m" + std::to_string(i);
     m.client_port = PickFreePort();
-    m.peer_port = PickFreePort();
+    size_t k = static_cast<size_t>(i);
+    m.peer_port =
+        k < listen_peer_ports.size() ? listen_peer_ports[k] : PickFreePort();
+    if (k < advertised_peer_ports.size()) {
+      m.advertised_peer_port = advertised_peer_ports[k];
+    }
     m.data_dir = c->dir_ + "/" + m.name + ".data";
     c->members_.push_back(std::move(m));
   }
@@ -119,6 +136,123 @@ CommandResult Cluster::Etcdctl(const std::vector<std::string>& args,
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, input, std::chrono::seconds(30),
                     {{"ETCDCTL_API", "3"}});
+}
+
+namespace {
+
+// The first unsigned number after "key": in a JSON text; 0 if absent.
+uint64_t JsonNumber(const std::string& json, const std::string& key) {
+  std::string needle = "\"" + key + "\":";
+  size_t at = json.find(needle);
+  if (at == std::string::npos) return 0;
+  return std::strtoull(json.c_str() + at + needle.size(), nullptr, 10);
+}
+
+}  // namespace
+
+Cluster::Status Cluster::MemberStatus(int i) const {
+  Status st;
+  CommandResult r = Etcdctl({"endpoint", "status", "-w", "json"}, "", i);
+  if (r.exit_code != 0 || r.out.find("\"Status\"") == std::string::npos) {
+    return st;
+  }
+  st.ok = true;
+  st.member_id = JsonNumber(r.out, "member_id");
+  st.leader = JsonNumber(r.out, "leader");
+  st.revision = static_cast<int64_t>(JsonNumber(r.out, "revision"));
+  st.raft_term = JsonNumber(r.out, "raftTerm");
+  st.raft_index = JsonNumber(r.out, "raftIndex");
+  st.applied_index = JsonNumber(r.out, "raftAppliedIndex");
+  return st;
+}
+
+std::set<std::string> Cluster::KeysOn(int i, const std::string& prefix) const {
+  CommandResult r = Etcdctl(
+      {"get", prefix, "--prefix", "--keys-only", "--consistency=s"}, "", i);
+  std::set<std::string> keys;
+  size_t at = 0;
+  while (at < r.out.size()) {
+    size_t nl = r.out.find('\n', at);
+    if (nl == std::string::npos) nl = r.out.size();
+    if (nl > at) keys.insert(r.out.substr(at, nl - at));
+    at = nl + 1;
+  }
+  return keys;
+}
+
+int Cluster::Leader() const {
+  std::vector<Status> all;
+  for (int i = 0; i < size(); ++i) {
+    const MemberInfo& m = members_[static_cast<size_t>(i)];
+    if (!m.process) continue;
+    all.push_back(MemberStatus(i));
+    if (!all.back().ok || all.back().leader == 0 ||
+        all.back().leader != all.front().leader) {
+      return -1;
+    }
+  }
+  for (int i = 0, j = 0; i < size(); ++i) {
+    if (!members_[static_cast<size_t>(i)].process) continue;
+    if (all[static_cast<size_t>(j++)].member_id == all.front().leader) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+int Cluster::WaitLeader(std::chrono::milliseconds timeout) {
+  int leader = -1;
+  WaitFor(
+      [&] {
+        leader = Leader();
+        return leader >= 0;
+      },
+      timeout);
+  return leader;
+}
+
+std::string Cluster::CheckConverged(std::chrono::milliseconds timeout) {
+  std::vector<int> live;
+  for (int i = 0; i < size(); ++i) {
+    if (running(i)) live.push_back(i);
+  }
+  int64_t rev = 0;
+  std::string why;
+  bool same = WaitFor(
+      [&] {
+        std::vector<Status> st;
+        for (int i : live) st.push_back(MemberStatus(i));
+        why.clear();
+        for (const Status& s : st) {
+          if (!s.ok || s.revision != st[0].revision ||
+              s.applied_index != st[0].applied_index) {
+            why = "members disagree on revision or applied index";
+            return false;
+          }
+        }
+        rev = st[0].revision;
+        return true;
+      },
+      timeout);
+  if (!same) return why;
+  std::string first;
+  for (int i : live) {
+    CommandResult r =
+        Etcdctl({"endpoint", "hashkv", "--rev", std::to_string(rev)}, "", i);
+    size_t comma = r.out.find(", ");
+    if (r.exit_code != 0 || comma == std::string::npos) {
+      return "hashkv on " + members_[static_cast<size_t>(i)].name +
+             " failed: " + r.err;
+    }
+    std::string hash = r.out.substr(comma + 2);
+    if (first.empty()) first = hash;
+    if (hash != first) {
+      return "hashkv at revision " + std::to_string(rev) +
+             " differs: " + members_[static_cast<size_t>(i)].name + " says " +
+             hash + ", the first member " + first;
+    }
+  }
+  return "";
 }
 
 std::string NormalizeEtcdctlOutput(const std::string& text) {

@@ -5,7 +5,10 @@
 // etcdctl runner aimed at it. Data dirs live in one temp dir, removed when the
 // cluster is destroyed (kept when the test failed, for inspection).
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +25,8 @@ struct MemberInfo {
   std::string name;
   int client_port = 0;
   int peer_port = 0;
+  // The peer port the member advertises (a proxy's), 0 for peer_port.
+  int advertised_peer_port = 0;
   std::string data_dir;
   std::unique_ptr<Process> process;
 };
@@ -37,6 +42,14 @@ class Cluster {
   static std::unique_ptr<Cluster> Start(
       Flavor flavor, int size, const std::vector<std::string>& extra_flags,
       std::string* error);
+
+  // Same, with the peer ports chosen by the caller: member i listens on
+  // listen_peer_ports[i] and advertises advertised_peer_ports[i] (e.g. a
+  // PeerProxy in front of it).
+  static std::unique_ptr<Cluster> Start(
+      Flavor flavor, int size, const std::vector<std::string>& extra_flags,
+      const std::vector<int>& listen_peer_ports,
+      const std::vector<int>& advertised_peer_ports, std::string* error);
 
   Flavor flavor() const { return flavor_; }
   int size() const { return static_cast<int>(members_.size()); }
@@ -54,6 +67,34 @@ class Cluster {
   void StopMember(int i, int sig);
   bool StartMember(int i, std::string* error);
   bool WaitHealthy(int i, std::chrono::milliseconds timeout);
+
+  // What `etcdctl endpoint status -w json` says of member i; ok is false
+  // when the member did not answer.
+  struct Status {
+    bool ok = false;
+    uint64_t member_id = 0;
+    uint64_t leader = 0;
+    int64_t revision = 0;
+    uint64_t raft_term = 0;
+    uint64_t raft_index = 0;
+    uint64_t applied_index = 0;
+  };
+  Status MemberStatus(int i) const;
+  // The index of the member every running member names as leader, or -1.
+  int Leader() const;
+  // Waits until one leader is agreed on by every running member; its index.
+  int WaitLeader(std::chrono::milliseconds timeout);
+  // Waits until every running member reports the same revision and applied
+  // index, then compares their `endpoint hashkv --rev` at that revision.
+  // Returns "" when all agree, else what differs.
+  std::string CheckConverged(std::chrono::milliseconds timeout);
+  // The keys under `prefix` as member i sees them (a serializable read of
+  // its own state).
+  std::set<std::string> KeysOn(int i, const std::string& prefix) const;
+  bool running(int i) {
+    MemberInfo& m = member(i);
+    return m.process && m.process->running();
+  }
 
   // Keeps the data dirs after the cluster is destroyed.
   void KeepData() { keep_data_ = true; }
