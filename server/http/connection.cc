@@ -90,9 +90,10 @@ void HttpResponder::Send(int status, std::string_view content_type,
   started_ = true;
   done_ = true;
   Http1Connection* conn = conn_;
-  conn->WriteHead(status, content_type, extra, false, body.size());
-  if (!conn->head_request_ && !body.empty())
-    conn->stream_->Write(std::string(body));
+  // Head and body in one write: one segment for a small answer.
+  std::string out = conn->Head(status, content_type, extra, false, body.size());
+  if (!conn->head_request_) out.append(body);
+  conn->stream_->Write(std::move(out));
   conn->ResponseDone();
 }
 
@@ -101,7 +102,7 @@ void HttpResponder::StartChunked(int status, std::string_view content_type,
   if (conn_ == nullptr || started_) return;
   started_ = true;
   chunked_ = true;
-  conn_->WriteHead(status, content_type, extra, true, 0);
+  conn_->stream_->Write(conn_->Head(status, content_type, extra, true, 0));
 }
 
 void HttpResponder::WriteChunk(std::string_view data) {
@@ -249,9 +250,9 @@ void Http1Connection::ProcessLoop() {
   }
 }
 
-void Http1Connection::WriteHead(int status, std::string_view content_type,
-                                const HttpResponder::Headers& extra,
-                                bool chunked, size_t content_length) {
+std::string Http1Connection::Head(int status, std::string_view content_type,
+                                  const HttpResponder::Headers& extra,
+                                  bool chunked, size_t content_length) const {
   std::string head = "HTTP/1.1 " + std::to_string(status) + " ";
   head += ReasonPhrase(status);
   head += "\r\n";
@@ -268,7 +269,7 @@ void Http1Connection::WriteHead(int status, std::string_view content_type,
   }
   if (!keep_alive_ || shutting_down_) head += "Connection: close\r\n";
   head += "\r\n";
-  stream_->Write(std::move(head));
+  return head;
 }
 
 void Http1Connection::ResponseDone() {

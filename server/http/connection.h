@@ -152,9 +152,10 @@ class Http1Connection final : public net::ByteStream::Delegate {
   friend class HttpResponder;
   void ProcessRequests();
   void ProcessLoop();
-  void WriteHead(int status, std::string_view content_type,
-                 const HttpResponder::Headers& extra, bool chunked,
-                 size_t content_length);
+  // The status line and headers of a response.
+  std::string Head(int status, std::string_view content_type,
+                   const HttpResponder::Headers& extra, bool chunked,
+                   size_t content_length) const;
   void ResponseDone();
   void ResponderDropped(HttpResponder* r);
   void FailRequest(const base::Status& error);
