@@ -567,7 +567,8 @@ void Node::ProposeConfChange(raftpb::ConfChange cc, OutcomeCallback done,
     if (s == raft::ErrProposalDroppedNoLeader()) s = ErrNoLeader();
     return done({0, s, {}});
   }
-  waiters_.emplace(cc.id, Waiter{std::move(done), Deadline(timeout_ms)});
+  waiters_.emplace(cc.id,
+                   Waiter{std::move(done), Deadline(timeout_ms), NowMs()});
 }
 
 void Node::Read(std::string request, bool linearizable, OutcomeCallback done,

@@ -23,6 +23,7 @@
 #include "server/peer/frame.h"
 #include "server/snap/raft_snapshot.h"
 #include "server/snap/snapshotter.h"
+#include "tests/server/grpc/h2_client.h"
 
 namespace server::peer {
 namespace {
@@ -160,19 +161,6 @@ class TransportTest : public ::testing::Test {
   std::vector<std::unique_ptr<Node>> nodes_;
 };
 
-int RawConnect(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 TEST_F(TransportTest, MessagesFlowBothWaysInOrder) {
   Node* a = AddNode(1);
   Node* b = AddNode(2);
@@ -284,7 +272,7 @@ TEST_F(TransportTest, GarbageClosesOnlyThatConnection) {
   };
   for (const std::string& g : garbage) {
     SCOPED_TRACE(g);
-    int fd = RawConnect(b->port());
+    int fd = server::testing::ConnectLoopback(b->port());
     ASSERT_GE(fd, 0);
     ASSERT_EQ(::write(fd, g.data(), g.size()), static_cast<ssize_t>(g.size()));
     bool closed = false;
@@ -304,7 +292,7 @@ TEST_F(TransportTest, GarbageClosesOnlyThatConnection) {
   ASSERT_TRUE(RunUntil([&] { return b->received.size() == 1; }));
   // A forged message (wrong sender) on an accepted stream closes it; the
   // dialer reconnects.
-  int fd = RawConnect(b->port());
+  int fd = server::testing::ConnectLoopback(b->port());
   Handshake h;
   h.cluster_id = 1;
   h.from = 3;
