@@ -209,7 +209,6 @@ const pb::MethodDescriptor* FindMethod(std::string_view grpc_path) {
 
 void Serve(const grpc::MethodRegistry* methods, const http::HttpRequest& req,
            http::ResponderPtr resp) {
-  if (req.method == "OPTIONS") return resp->Send(200, "", "", http::Cors());
   std::string path = req.path;
   if (path.rfind("/v3beta/", 0) == 0) path.replace(0, 8, "/v3/");
   const Route* route = FindRoute(path);
@@ -217,10 +216,7 @@ void Serve(const grpc::MethodRegistry* methods, const http::HttpRequest& req,
     return resp->Send(404, kText, "Not Found\n",
                       http::Cors({{"X-Content-Type-Options", "nosniff"}}));
   }
-  if (req.method != "POST") {
-    return resp->Send(405, kText, "Method Not Allowed\n",
-                      http::Cors({{"X-Content-Type-Options", "nosniff"}}));
-  }
+  if (req.method != "POST") return http::SendMethodNotAllowed(resp);
   const pb::MethodDescriptor* method = FindMethod(route->grpc_method);
   CAIRN_CHECK(method != nullptr, "no descriptor for %s",
               std::string(route->grpc_method).c_str());

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "base/log.h"
+#include "server/http/cors.h"
 
 namespace server::http {
 
@@ -242,8 +243,12 @@ void Http1Connection::ProcessLoop() {
     // Pipelined requests wait in the kernel until this one is answered.
     stream_->PauseReading();
     const HttpHandler* handler = router_->Find(req.path);
-    if (handler == nullptr) {
-      responder->Send(404, "text/plain; charset=utf-8", "404 page not found\n");
+    if (req.method == "OPTIONS") {
+      // etcd's access controller: a CORS preflight on any path.
+      responder->Send(200, "", "", Cors());
+    } else if (handler == nullptr) {
+      responder->Send(404, "text/plain; charset=utf-8", "404 page not found\n",
+                      Cors({{"X-Content-Type-Options", "nosniff"}}));
     } else {
       (*handler)(req, responder);
     }

@@ -86,12 +86,9 @@ void RegisterMemberMetrics(const MemberMetricsSources& s,
 void RegisterMetricsEndpoint(const metrics::Registry* member,
                              http::HttpRouter* router) {
   metrics::Server();  // Registers the process-wide metrics.
-  router->Handle("/metrics", [member](const http::HttpRequest& req,
+  // etcd's promhttp handler answers every method alike.
+  router->Handle("/metrics", [member](const http::HttpRequest& /*req*/,
                                       http::ResponderPtr resp) {
-    if (req.method != "GET" && req.method != "HEAD") {
-      return resp->Send(405, "text/plain; charset=utf-8",
-                        "Method Not Allowed\n", http::Cors({{"Allow", "GET"}}));
-    }
     resp->Send(200, "text/plain; version=0.0.4; charset=utf-8",
                metrics::Render({member, &metrics::Default()}), http::Cors());
   });

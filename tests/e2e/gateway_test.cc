@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
 #include <string>
@@ -112,6 +113,78 @@ TEST(GatewayCompatTest, UnaryCallsMatchEtcd) {
           {"/v3/kv/range", "", "GET"},
           {"/v3/kv/range", "", "OPTIONS"},
       });
+}
+
+// Status line, header lines (sorted, Date left out) and body of one curl -i
+// request.
+std::string CurlWithHeaders(Cluster& c, const std::string& method,
+                            const std::string& path) {
+  std::vector<std::string> argv = {"curl", "-s", "-S", "-m", "10"};
+  if (method == "HEAD") {
+    argv.push_back("-I");  // -X HEAD would wait for the body.
+  } else {
+    argv.insert(argv.end(), {"-i", "-X", method});
+  }
+  argv.push_back(Url(c, path));
+  CommandResult res = RunCommand(argv, "");
+  std::string status, body;
+  std::vector<std::string> headers;
+  size_t pos = 0;
+  bool in_body = false;
+  while (pos < res.out.size()) {
+    size_t end = res.out.find('\n', pos);
+    if (end == std::string::npos) end = res.out.size();
+    std::string line = res.out.substr(pos, end - pos);
+    pos = end + 1;
+    if (in_body) {
+      body += line + "\n";
+      continue;
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) {
+      in_body = true;
+    } else if (status.empty()) {
+      status = line;
+    } else if (line.rfind("Date: ", 0) != 0) {
+      headers.push_back(line);
+    }
+  }
+  std::sort(headers.begin(), headers.end());
+  std::string out = "$ " + method + " " + path + "\n" + status + "\n";
+  for (const std::string& h : headers) out += h + "\n";
+  return out + "\n" + body + res.err;
+}
+
+// etcd answers OPTIONS on every path (a CORS preflight: 200, the CORS
+// headers, no body), adds the CORS headers to 404s and 405s, and serves
+// /metrics to any method. Headers compared too.
+TEST(GatewayCompatTest, PreflightAndMethodsOnEveryPathMatchEtcd) {
+  Pair p = StartBoth();
+  ASSERT_TRUE(p.etcd && p.cairn);
+  struct Case {
+    std::string method, path;
+  };
+  const std::vector<Case> cases = {
+      {"OPTIONS", "/health"},   {"OPTIONS", "/version"},
+      {"OPTIONS", "/metrics"},  {"OPTIONS", "/v3/kv/range"},
+      {"OPTIONS", "/v3/watch"}, {"OPTIONS", "/v3beta/kv/put"},
+      {"OPTIONS", "/nope"},     {"POST", "/health"},
+      {"HEAD", "/health"},      {"PUT", "/version"},
+      {"HEAD", "/version"},     {"GET", "/nope"},
+      {"POST", "/nope"},        {"GET", "/v3/kv/range"},
+      {"HEAD", "/v3/watch"},    {"DELETE", "/v3/kv/nope"},
+  };
+  for (const Case& k : cases) {
+    std::string want = CurlWithHeaders(*p.etcd, k.method, k.path);
+    EXPECT_EQ(CurlWithHeaders(*p.cairn, k.method, k.path), want);
+  }
+  // /metrics answers POST and HEAD as GET (bodies differ between the two).
+  for (const char* m : {"POST", "HEAD"}) {
+    std::string got = CurlWithHeaders(*p.cairn, m, "/metrics");
+    EXPECT_NE(got.find("HTTP/1.1 200 OK"), std::string::npos) << got;
+    EXPECT_NE(got.find("Access-Control-Allow-Origin: *"), std::string::npos)
+        << got;
+  }
 }
 
 // Malformed bodies get etcd's status and gRPC code; the message is the JSON
