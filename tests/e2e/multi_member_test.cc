@@ -12,11 +12,9 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -24,6 +22,7 @@
 #include <vector>
 
 #include "tests/e2e/cluster.h"
+#include "tests/e2e/writer.h"
 
 namespace e2e {
 namespace {
@@ -31,48 +30,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
-
-// Writes prefix/0, prefix/1, ... through the given members in turn, on its
-// own thread, and remembers which writes were acknowledged.
-class Writer {
- public:
-  Writer(const Cluster* c, std::vector<int> through, std::string prefix)
-      : c_(c), through_(std::move(through)), prefix_(std::move(prefix)) {
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~Writer() { Stop(); }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  std::vector<std::string> acked() {
-    std::lock_guard<std::mutex> l(mu_);
-    return acked_;
-  }
-
- private:
-  void Run() {
-    for (int n = 0; !stop_; ++n) {
-      std::string key = prefix_ + "/" + std::to_string(n);
-      int member = through_[static_cast<size_t>(n) % through_.size()];
-      CommandResult r = c_->Etcdctl(
-          {"put", key, "v" + std::to_string(n), "--command-timeout=2s"}, "",
-          member);
-      if (r.exit_code == 0) {
-        std::lock_guard<std::mutex> l(mu_);
-        acked_.push_back(key);
-      }
-    }
-  }
-
-  const Cluster* c_;
-  std::vector<int> through_;
-  std::string prefix_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::vector<std::string> acked_;
-  std::thread thread_;
-};
 
 void StartServeAndCheck(int size) {
   std::string error;

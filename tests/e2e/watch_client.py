@@ -409,6 +409,27 @@ def case_many(ch):
         st.close()
 
 
+def case_tail(ch):
+    """Watches the prefix w/ on one raw stream (no reconnection, unlike
+    clientv3) and prints "rev N" for each event as it arrives. Runs until
+    killed; if the member ends the stream, prints "ended: ..." and fails."""
+    s = Stream(ch)
+    s.create(key=b"w/", range_end=b"w0")
+    check(s.recv().created, "created")
+    print("created", flush=True)
+    while True:
+        try:
+            r = s.responses.get(timeout=1)
+        except queue.Empty:
+            if not s.thread.is_alive():
+                raise AssertionError("ended: %s" % s.call.code())
+            continue
+        if r.canceled:
+            raise AssertionError("ended: canceled %s" % r)
+        for e in r.events:
+            print("rev %d" % e.kv.mod_revision, flush=True)
+
+
 def main():
     ch = channel()
     try:
