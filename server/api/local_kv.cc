@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "base/check.h"
 #include "cairnpb/internal.pb.h"
 #include "server/api/unary.h"
 #include "server/api/watch_stream.h"
@@ -128,7 +129,10 @@ Watch::Watch(
           std::move(on_response));
   uv_loop_t* loop = ctx->node->loop();
   WatchSink sink;
-  sink.send = [alive, cb, loop](const etcdserverpb::WatchResponse& r) {
+  sink.send = [alive, cb, loop](std::string_view bytes) {
+    etcdserverpb::WatchResponse r;
+    CAIRN_CHECK(r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())),
+                "a watch response does not parse");
     RunSoon(loop, [alive, cb, r] {
       if (*alive) (*cb)(r);
     });

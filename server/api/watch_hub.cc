@@ -114,26 +114,36 @@ void WatchHub::MakeSynced(Watcher* w) {
   if (w->range.single()) {
     by_key_[w->range.key].push_back(w);
   } else {
-    ranged_.insert(w);
+    ranged_[{w->range.key, w->range.end}].push_back(w);
   }
 }
+
+namespace {
+
+// Removes `w` from the group at `it` of `groups`, and the group once empty.
+template <typename Map>
+void RemoveFromGroup(Map& groups, typename Map::iterator it, Watcher* w) {
+  if (it == groups.end()) return;
+  std::vector<Watcher*>& v = it->second;
+  v.erase(std::remove(v.begin(), v.end(), w), v.end());
+  if (v.empty()) groups.erase(it);
+}
+
+}  // namespace
 
 void WatchHub::RemoveSynced(Watcher* w) {
   w->synced = false;
   --synced_count_;
-  if (!w->range.single()) {
-    ranged_.erase(w);
-    return;
+  if (w->range.single()) {
+    RemoveFromGroup(by_key_, by_key_.find(w->range.key), w);
+  } else {
+    RemoveFromGroup(ranged_, ranged_.find({w->range.key, w->range.end}), w);
   }
-  auto it = by_key_.find(w->range.key);
-  if (it == by_key_.end()) return;
-  std::vector<Watcher*>& v = it->second;
-  v.erase(std::remove(v.begin(), v.end(), w), v.end());
-  if (v.empty()) by_key_.erase(it);
 }
 
 void WatchHub::DesyncAll(int64_t from_rev) {
-  std::vector<Watcher*> all(ranged_.begin(), ranged_.end());
+  std::vector<Watcher*> all;
+  for (auto& [range, v] : ranged_) all.insert(all.end(), v.begin(), v.end());
   for (auto& [key, v] : by_key_) all.insert(all.end(), v.begin(), v.end());
   for (Watcher* w : all) Desync(w, from_rev);
 }
@@ -190,14 +200,17 @@ void WatchHub::Dispatch(int64_t rev, const EventBatch& events) {
         hit.push_back(&ev);
       }
     }
-    for (Watcher* w : ranged_) {
-      if (!w->range.Contains(key)) continue;
-      auto& hit = hits_[w];
-      if (hit.empty()) hit_order_.push_back(w);
-      hit.push_back(&ev);
+    for (auto& [range, group] : ranged_) {
+      if (!group.front()->range.Contains(key)) continue;
+      for (Watcher* w : group) {
+        auto& hit = hits_[w];
+        if (hit.empty()) hit_order_.push_back(w);
+        hit.push_back(&ev);
+      }
     }
   }
   rev_ = rev;
+  EncodedEvents encoded(*events);
   std::vector<Watcher*> order;
   order.swap(hit_order_);
   for (Watcher* w : order) {
@@ -205,7 +218,7 @@ void WatchHub::Dispatch(int64_t rev, const EventBatch& events) {
     if (it == hits_.end()) continue;  // Removed by an earlier delivery.
     std::vector<const mvccpb::Event*> evs = std::move(it->second);
     hits_.erase(it);
-    if (w->synced) w->stream->DeliverLive(w, rev, evs);
+    if (w->synced) w->stream->DeliverLive(w, rev, evs, &encoded);
   }
 }
 
@@ -251,8 +264,9 @@ void WatchHub::SyncRound() {
   CAIRN_LOG(kDebug, "watch", "catching up %zu watchers from revision %lld",
             ready.size(), static_cast<long long>(min_rev));
   bool more = false;
+  EncodedEvents encoded(page->events);
   for (Watcher* w : ready) {
-    w->stream->DeliverHistory(w, *page, header_rev);
+    w->stream->DeliverHistory(w, *page, header_rev, &encoded);
     if (w->next_rev > rev_) {
       unsynced_.erase(w);
       MakeSynced(w);

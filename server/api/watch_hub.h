@@ -6,9 +6,10 @@
 //
 //   synced    has been sent every event up to the hub's revision (the last
 //             revision dispatched); gets each new revision's events as they
-//             arrive. Indexed by key (single-key watchers) and kept in a
-//             list (ranges), so a revision costs a hash lookup per event
-//             plus a scan of the range watchers.
+//             arrive. Indexed by key (single-key watchers) and grouped by
+//             range (ranges), so a revision costs a hash lookup per event
+//             plus one check per distinct range. Each event is serialized
+//             once for all its watchers (watch_encoding.h).
 //   unsynced  is behind: its next revision is at or below the hub's. The
 //             hub catches it up from the store's history in bounded pages
 //             (one store query per round serves every unsynced watcher),
@@ -38,6 +39,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -151,9 +153,9 @@ class WatchHub {
   bool closed_ = false;
 
   int64_t rev_ = 0;
-  // Synced watchers: single keys by key, ranges in a set.
+  // Synced watchers: single keys by key, ranges by (key, end).
   std::unordered_map<std::string, std::vector<Watcher*>> by_key_;
-  std::unordered_set<Watcher*> ranged_;
+  std::map<std::pair<std::string, std::string>, std::vector<Watcher*>> ranged_;
   size_t synced_count_ = 0;
   std::unordered_set<Watcher*> unsynced_;
   std::unordered_set<WatchStream*> streams_;

@@ -16,8 +16,8 @@ void RegisterWatch(const MemberContext* ctx, WatchHub* hub,
         // stream, and they are dropped when the call ends.
         std::weak_ptr<grpc::ServerCall> weak = call;
         WatchSink sink;
-        sink.send = [weak](const etcdserverpb::WatchResponse& r) {
-          if (auto c = weak.lock()) c->Write(r.SerializeAsString());
+        sink.send = [weak](std::string_view bytes) {
+          if (auto c = weak.lock()) c->Write(bytes);
         };
         sink.pending_bytes = [weak]() -> size_t {
           auto c = weak.lock();

@@ -10,11 +10,6 @@ constexpr int64_t kInvalidWatchId = -1;
 // etcd's allowance for the gRPC envelope above --max-request-bytes.
 constexpr size_t kGrpcOverheadBytes = 512 * 1024;
 
-bool IsCreate(const mvccpb::Event& ev) {
-  return ev.type() == mvccpb::Event::PUT &&
-         ev.kv().create_revision() == ev.kv().mod_revision();
-}
-
 }  // namespace
 
 WatchStream::WatchStream(const MemberContext* ctx, WatchHub* hub,
@@ -74,7 +69,7 @@ void WatchStream::Create(const etcdserverpb::WatchCreateRequest& r) {
     resp.set_created(true);
     resp.set_canceled(true);
     resp.set_cancel_reason(reason);
-    sink_.send(resp);
+    Send(resp);
   };
   if (range.empty()) return fail("mvcc: watcher range is empty");
   int64_t id = r.watch_id();
@@ -100,7 +95,7 @@ void WatchStream::Create(const etcdserverpb::WatchCreateRequest& r) {
   watchers_.emplace(id, std::move(w));
   etcdserverpb::WatchResponse resp = NewResponse(current, id);
   resp.set_created(true);
-  sink_.send(resp);
+  Send(resp);
   // After the created reply: events (live, or from history in a later loop
   // iteration) follow it.
   hub_->Add(raw, current);
@@ -114,7 +109,7 @@ void WatchStream::Cancel(int64_t id) {
   etcdserverpb::WatchResponse resp =
       NewResponse(hub_->store()->CurrentRevision(), id);
   resp.set_canceled(true);
-  sink_.send(resp);
+  Send(resp);
 }
 
 bool WatchStream::AllSynced() const {
@@ -132,7 +127,7 @@ void WatchStream::Progress() {
     return;
   }
   progress_pending_ = false;
-  sink_.send(NewResponse(hub_->revision(), kInvalidWatchId));
+  Send(NewResponse(hub_->revision(), kInvalidWatchId));
 }
 
 void WatchStream::AfterSync(int64_t /*hub_rev*/) {
@@ -143,7 +138,7 @@ void WatchStream::ProgressTick(int64_t hub_rev) {
   for (auto& [id, w] : watchers_) {
     if (!w->progress_notify) continue;
     if (w->idle_since_tick && w->synced) {
-      sink_.send(NewResponse(std::max(hub_rev, w->next_rev - 1), id));
+      Send(NewResponse(std::max(hub_rev, w->next_rev - 1), id));
     }
     w->idle_since_tick = true;
   }
@@ -160,18 +155,19 @@ void WatchStream::OnWriteReady() {
 }
 
 void WatchStream::DeliverLive(Watcher* w, int64_t rev,
-                              const std::vector<const mvccpb::Event*>& events) {
+                              const std::vector<const mvccpb::Event*>& events,
+                              EncodedEvents* encoded) {
   if (rev < w->next_rev) return;  // Sent already, from history.
   if (congested()) {
     hub_->Desync(w, rev);
     return;
   }
   w->next_rev = rev + 1;
-  SendEvents(w, rev, events);
+  SendEvents(w, rev, events, encoded);
 }
 
 void WatchStream::DeliverHistory(Watcher* w, const kvstore::EventPage& page,
-                                 int64_t header_rev) {
+                                 int64_t header_rev, EncodedEvents* encoded) {
   std::vector<const mvccpb::Event*> events;
   for (const mvccpb::Event& ev : page.events) {
     if (ev.kv().mod_revision() < w->next_rev) continue;
@@ -179,7 +175,7 @@ void WatchStream::DeliverHistory(Watcher* w, const kvstore::EventPage& page,
     events.push_back(&ev);
   }
   w->next_rev = std::max(w->next_rev, page.next_revision);
-  SendEvents(w, header_rev, events);
+  SendEvents(w, header_rev, events, encoded);
 }
 
 void WatchStream::Compacted(Watcher* w, int64_t compact_rev) {
@@ -189,44 +185,57 @@ void WatchStream::Compacted(Watcher* w, int64_t compact_rev) {
   resp.set_compact_revision(compact_rev);
   hub_->Remove(w);
   watchers_.erase(id);
-  sink_.send(resp);
+  Send(resp);
 }
 
 void WatchStream::SendEvents(Watcher* w, int64_t header_rev,
-                             const std::vector<const mvccpb::Event*>& events) {
-  etcdserverpb::WatchResponse resp = NewResponse(header_rev, w->id);
+                             const std::vector<const mvccpb::Event*>& events,
+                             EncodedEvents* encoded) {
+  std::vector<const mvccpb::Event*> kept;
+  std::vector<const std::string*> fields;
+  size_t bytes = 0;
   for (const mvccpb::Event* ev : events) {
     if (ev->type() == mvccpb::Event::PUT ? w->no_put : w->no_delete) continue;
-    mvccpb::Event* out = resp.add_events();
-    *out = *ev;
-    if (!w->prev_kv || IsCreate(*ev)) out->clear_prev_kv();
+    kept.push_back(ev);
+    fields.push_back(&encoded->Field(ev, w->prev_kv));
+    bytes += fields.back()->size();
   }
-  if (resp.events_size() == 0) return;  // Filtered away: nothing to send.
+  if (fields.empty()) return;  // Filtered away: nothing to send.
   w->idle_since_tick = false;
+  std::string out = NewResponse(header_rev, w->id).SerializeAsString();
   const size_t limit = ctx_->max_request_bytes + kGrpcOverheadBytes;
-  if (!w->fragment || resp.ByteSizeLong() < limit || resp.events_size() < 2) {
-    sink_.send(resp);
-    return;
+  if (w->fragment && out.size() + bytes >= limit && kept.size() >= 2) {
+    return SendFragments(w, header_rev, kept);
   }
-  // etcd's sendFragments: as many events per piece as fit under the limit
-  // (at least one), fragment = true on all pieces but the last.
+  out.reserve(out.size() + bytes);
+  for (const std::string* f : fields) out += *f;
+  sink_.send(out);
+}
+
+void WatchStream::SendFragments(
+    Watcher* w, int64_t header_rev,
+    const std::vector<const mvccpb::Event*>& events) {
+  // As many events per piece as fit under the limit (at least one),
+  // fragment = true on all pieces but the last.
+  const size_t limit = ctx_->max_request_bytes + kGrpcOverheadBytes;
   etcdserverpb::WatchResponse piece = NewResponse(header_rev, w->id);
   piece.set_fragment(true);
   size_t size = piece.ByteSizeLong();
-  for (int i = 0; i < resp.events_size(); ++i) {
-    const mvccpb::Event& ev = resp.events(i);
+  for (const mvccpb::Event* ev : events) {
+    mvccpb::Event e = *ev;
+    if (!w->prev_kv || IsCreate(e)) e.clear_prev_kv();
     // Each event adds its bytes plus a tag and a length prefix (<= 6).
-    const size_t ev_size = ev.ByteSizeLong() + 6;
+    const size_t ev_size = e.ByteSizeLong() + 6;
     if (piece.events_size() > 0 && size + ev_size >= limit) {
-      sink_.send(piece);
+      Send(piece);
       piece.clear_events();
       size = piece.ByteSizeLong();
     }
-    *piece.add_events() = ev;
+    *piece.add_events() = std::move(e);
     size += ev_size;
   }
   piece.set_fragment(false);
-  sink_.send(piece);
+  Send(piece);
 }
 
 }  // namespace server::api

@@ -29,14 +29,15 @@
 
 #include "etcdserverpb/rpc.pb.h"
 #include "server/api/services.h"
+#include "server/api/watch_encoding.h"
 #include "server/api/watch_hub.h"
 
 namespace server::api {
 
 // Where a stream's responses go.
 struct WatchSink {
-  // Queues one response for the client. Never blocks.
-  std::function<void(const etcdserverpb::WatchResponse&)> send;
+  // Queues one serialized WatchResponse for the client. Never blocks.
+  std::function<void(std::string_view)> send;
   // Bytes queued and not yet sent. Above WatchStream::kCongestedBytes the
   // stream's watchers stop taking live events and fall behind.
   std::function<size_t()> pending_bytes;
@@ -64,14 +65,16 @@ class WatchStream {
   size_t watcher_count() const { return watchers_.size(); }
 
   // ---- Called by the hub.
-  // Live events of revision `rev` for a synced watcher.
+  // Live events of revision `rev` for a synced watcher; `encoded` holds
+  // the revision's batch, which `events` point into.
   void DeliverLive(Watcher* w, int64_t rev,
-                   const std::vector<const mvccpb::Event*>& events);
+                   const std::vector<const mvccpb::Event*>& events,
+                   EncodedEvents* encoded);
   // A page of history for an unsynced watcher: the events in `page` at or
   // past its next revision and in its range. `header_rev` is the store
-  // revision when the page was read.
+  // revision when the page was read; `encoded` holds page.events.
   void DeliverHistory(Watcher* w, const kvstore::EventPage& page,
-                      int64_t header_rev);
+                      int64_t header_rev, EncodedEvents* encoded);
   // The watcher's next revision was compacted: tell the client and drop it.
   void Compacted(Watcher* w, int64_t compact_rev);
   // Periodic progress tick.
@@ -87,10 +90,17 @@ class WatchStream {
   void Progress();
   bool AllSynced() const;
   etcdserverpb::WatchResponse NewResponse(int64_t rev, int64_t watch_id) const;
+  void Send(const etcdserverpb::WatchResponse& r) {
+    sink_.send(r.SerializeAsString());
+  }
   // Sends a watcher's events (with its filters and prev_kv choice applied,
   // in fragments when it asked and the response is too big).
   void SendEvents(Watcher* w, int64_t header_rev,
-                  const std::vector<const mvccpb::Event*>& events);
+                  const std::vector<const mvccpb::Event*>& events,
+                  EncodedEvents* encoded);
+  // etcd's sendFragments: the events in pieces under the size limit.
+  void SendFragments(Watcher* w, int64_t header_rev,
+                     const std::vector<const mvccpb::Event*>& events);
 
   const MemberContext* const ctx_;
   WatchHub* hub_;
