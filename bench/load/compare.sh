@@ -78,7 +78,8 @@ CAIRN_PORT="$(start_member "$BUILD/server/main/cairn" cairn)"
 ETCD_PORT="$(start_member etcd etcd)"
 
 # "op clients conns" per line; WORKLOADS in the environment replaces the
-# list, e.g. WORKLOADS=$'gwput 1 1\ngwput 16 4' for the JSON gateway.
+# list, e.g. WORKLOADS=$'gwput 1 1\ngwput 16 4' for the JSON gateway;
+# further words on a line are cairnload flags (watch_compare.sh uses them).
 if [ -n "${WORKLOADS:-}" ]; then
   mapfile -t WORKLOADS <<<"$WORKLOADS"
 else
@@ -95,9 +96,10 @@ fi
 RESULTS="$WORK/results.jsonl"
 for rep in $(seq "$REPS"); do
   for w in "${WORKLOADS[@]}"; do
-    read -r op clients conns <<<"$w"
-    extra=()
-    [ "$op" = "range-s" ] && { op=range; extra=(--serializable); }
+    # Words after the third are extra cairnload flags (e.g. --writes 200).
+    read -r op clients conns rest <<<"$w"
+    read -r -a extra <<<"${rest:-}"
+    [ "$op" = "range-s" ] && { op=range; extra+=(--serializable); }
     total="$TOTAL"
     [ "$clients" = 1 ] && total=$((TOTAL / 5))
     for target in cairn etcd; do

@@ -9,8 +9,8 @@
 // Ops: put (sequential keys spread over a key space), range (one key,
 // linearizable unless --serializable), gwput (the same puts as JSON through
 // the HTTP gateway, POST /v3/kv/put, on --conns keep-alive HTTP/1.1
-// connections). The output is one JSON object per run on stdout, so scripts
-// can compute ratios.
+// connections), watch-latency and watch-throughput (watch.go). The output
+// is one JSON object per run on stdout, so scripts can compute ratios.
 package main
 
 import (
@@ -59,7 +59,7 @@ func percentile(sorted []time.Duration, p float64) float64 {
 
 func main() {
 	endpoints := flag.String("endpoints", "127.0.0.1:2379", "comma-separated endpoints")
-	op := flag.String("op", "put", "put | range | gwput | keepalive")
+	op := flag.String("op", "put", "put | range | gwput | keepalive | watch-latency | watch-throughput")
 	clients := flag.Int("clients", 1, "concurrent clients (goroutines)")
 	conns := flag.Int("conns", 1, "gRPC connections the clients share")
 	total := flag.Int64("total", 10000, "requests in all")
@@ -69,6 +69,10 @@ func main() {
 	serializable := flag.Bool("serializable", false, "serializable ranges")
 	label := flag.String("label", "", "a name carried into the JSON output")
 	timeout := flag.Duration("timeout", 10*time.Second, "per-request timeout")
+	streams := flag.Int("streams", 0, "watch ops: Watch streams (0: one per connection)")
+	writes := flag.Int("writes", 0, "watch ops: puts (0: --total)")
+	writers := flag.Int("writers", 16, "watch-throughput: concurrent writers")
+	interval := flag.Duration("interval", 5*time.Millisecond, "watch-latency: pause between puts")
 	flag.Parse()
 
 	var cs []*clientv3.Client
@@ -83,6 +87,19 @@ func main() {
 		}
 		defer c.Close()
 		cs = append(cs, c)
+	}
+	if strings.HasPrefix(*op, "watch-") {
+		cfg := watchConfig{op: *op, watchers: *clients, streams: *streams,
+			writes: *writes, writers: *writers, interval: *interval,
+			valSize: *valSize, timeout: *timeout, label: *label}
+		if cfg.writes <= 0 {
+			cfg.writes = int(*total)
+		}
+		if cfg.op == "watch-throughput" {
+			cfg.interval = 0
+		}
+		runWatch(cs, cfg)
+		return
 	}
 	value := strings.Repeat("v", *valSize)
 	key := func(n int64) string {
@@ -191,6 +208,11 @@ func main() {
 	if *serializable {
 		r.Op = "range-serializable"
 	}
+	emit(r, errs)
+}
+
+// emit prints one run's JSON line; errors make the exit status 2.
+func emit(r interface{}, errs int64) {
 	out, _ := json.Marshal(r)
 	fmt.Println(string(out))
 	if errs > 0 {
