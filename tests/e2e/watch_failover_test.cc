@@ -4,9 +4,10 @@
 // writes go on through the survivors. The follower's watch must deliver
 // every revision of the prefix exactly once, in order, and so must a raw
 // gRPC Watch stream on the same follower (clientv3 would hide a stream the
-// member ended by re-watching). The leader's watch
-// breaks with its member; a client re-watching on a survivor from its last
-// revision + 1 must get exactly the events it missed.
+// member ended by re-watching). The leader's watch breaks with its member;
+// a client re-watching on a survivor from its last revision + 1 must get
+// exactly the events it missed, and once the killed member is back, a watch
+// there from the first revision replays them all.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -236,6 +237,16 @@ TEST(WatchFailoverTest, FollowerWatchSurvivesLeaderKill) {
       "leader's watch had %zu, the resumed watch %zu\n",
       want.size(), acked.size(), acked_before_kill, before.size(),
       resumed.Revisions().size());
+
+  // The killed member restarts, catches up, and replays the same history
+  // to a watch from `first`.
+  ASSERT_TRUE(c->StartMember(leader, &error)) << error;
+  ASSERT_TRUE(c->WaitHealthy(leader, seconds(30)))
+      << c->member(leader).process->ReadLog();
+  EtcdctlWatch replay(*c, leader, c->dir() + "/watch-replay.log", first);
+  ASSERT_TRUE(replay.WaitRevision(want.back(), seconds(10))) << replay.Log();
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(Show(replay.Revisions()), Show(want));
 }
 
 }  // namespace
