@@ -111,6 +111,9 @@ for rep in $(seq "$REPS"); do
   done
 done
 
+# RESULTS_OUT keeps every run's JSON line (watch_compare.sh reads more
+# fields from it).
+[ -n "${RESULTS_OUT:-}" ] && cp "$RESULTS" "$RESULTS_OUT"
 /usr/bin/python3 - "$RESULTS" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
