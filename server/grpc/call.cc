@@ -88,18 +88,28 @@ const char* TypeName(CallKind kind) {
 }  // namespace
 
 void ServerCall::RecordStarted() const {
+  if (method_def_ == nullptr) return;
+  metrics::Counter*& c = method_def_->started;
   std::string_view svc, name;
-  if (method_def_ == nullptr || !SplitMethodPath(path_, &svc, &name)) return;
-  metrics::Server().grpc_started->Inc(
-      {std::string(name), std::string(svc), TypeName(method_def_->kind)});
+  if (c == nullptr && SplitMethodPath(path_, &svc, &name)) {
+    c = metrics::Server().grpc_started->With(
+        {std::string(name), std::string(svc), TypeName(method_def_->kind)});
+  }
+  if (c != nullptr) c->Inc();
 }
 
 void ServerCall::RecordHandled(const base::Status& status) const {
+  if (method_def_ == nullptr) return;
+  auto code = static_cast<size_t>(status.code());
+  if (code >= method_def_->handled.size()) code = 2;  // Unknown
+  metrics::Counter*& c = method_def_->handled[code];
   std::string_view svc, name;
-  if (method_def_ == nullptr || !SplitMethodPath(path_, &svc, &name)) return;
-  metrics::Server().grpc_handled->Inc({CodeName(status.code()),
-                                       std::string(name), std::string(svc),
-                                       TypeName(method_def_->kind)});
+  if (c == nullptr && SplitMethodPath(path_, &svc, &name)) {
+    c = metrics::Server().grpc_handled->With(
+        {CodeName(static_cast<base::StatusCode>(code)), std::string(name),
+         std::string(svc), TypeName(method_def_->kind)});
+  }
+  if (c != nullptr) c->Inc();
 }
 
 void ServerCall::RecordReceived(size_t message_bytes) {

@@ -32,6 +32,7 @@
 // that does not parse should end with call->Finish(UnmarshalError(why)),
 // grpc-go's INTERNAL "grpc: error unmarshalling request: ...".
 
+#include <array>
 #include <functional>
 #include <map>
 #include <string>
@@ -39,6 +40,7 @@
 
 #include "base/result.h"
 #include "server/grpc/call.h"
+#include "server/metrics/registry.h"
 
 namespace server::grpc {
 
@@ -53,6 +55,12 @@ struct Method {
   CallKind kind;
   UnaryHandler unary;    // Set for kUnary and kServerStreaming.
   StreamHandler stream;  // Set for kClientStreaming and kBidi.
+  // This method's children of grpc_server_started_total and (by status
+  // code) grpc_server_handled_total, looked up on first use so that a call
+  // records itself without building label strings (ServerCall; loop
+  // thread only).
+  mutable metrics::Counter* started = nullptr;
+  mutable std::array<metrics::Counter*, 17> handled{};
 };
 
 class MethodRegistry {

@@ -87,10 +87,12 @@ std::vector<double> EtcdLatencyBuckets() {
   return b;
 }
 
-void CounterVec::Inc(const std::vector<std::string>& values, uint64_t n) {
+Counter* CounterVec::With(const std::vector<std::string>& values) {
   CAIRN_CHECK(values.size() == names_.size(), "wrong number of label values");
   std::lock_guard<std::mutex> lock(mu_);
-  values_[values] += n;
+  std::unique_ptr<Counter>& c = values_[values];
+  if (!c) c = std::make_unique<Counter>();
+  return c.get();
 }
 
 struct Registry::Family {
@@ -126,8 +128,8 @@ struct Registry::Family {
       std::lock_guard<std::mutex> lock(vec->mu_);
       std::string sep;
       for (const auto& [values, v] : vec->values_) {
-        out +=
-            sep + name + Labels(vec->names_, values) + " " + std::to_string(v);
+        out += sep + name + Labels(vec->names_, values) + " " +
+               std::to_string(v->value());
         sep = "\n";
       }
       if (vec->values_.empty()) return out;

@@ -11,10 +11,11 @@
 //   std::string text = metrics::Render({&reg, &metrics::Default()});
 //
 // Updates are lock-free atomics, so the storage and apply threads record
-// fsync and commit latencies without touching the loop. Labeled counters
-// take a mutex once per update. Metrics are registered before serving and
-// never removed; Render runs on the loop thread (gauge functions may read
-// loop-owned state).
+// fsync and commit latencies without touching the loop. A labeled counter's
+// child is found under a mutex (CounterVec::With); callers on a hot path
+// keep the returned Counter* and update it lock-free. Metrics are registered
+// before serving and never removed; Render runs on the loop thread (gauge
+// functions may read loop-owned state).
 
 #include <atomic>
 #include <cstdint>
@@ -75,14 +76,19 @@ class CounterVec {
  public:
   explicit CounterVec(std::vector<std::string> label_names)
       : names_(std::move(label_names)) {}
+  // The counter for `values`, created (at 0) on first use; it lives as long
+  // as the vector, so callers may cache it. Any thread.
   // REQUIRES: values.size() == the number of label names.
-  void Inc(const std::vector<std::string>& values, uint64_t n = 1);
+  Counter* With(const std::vector<std::string>& values);
+  void Inc(const std::vector<std::string>& values, uint64_t n = 1) {
+    With(values)->Inc(n);
+  }
 
  private:
   friend class Registry;
   std::vector<std::string> names_;
   mutable std::mutex mu_;
-  std::map<std::vector<std::string>, uint64_t> values_;
+  std::map<std::vector<std::string>, std::unique_ptr<Counter>> values_;
 };
 
 class Registry {
