@@ -86,7 +86,6 @@ base::Status DecodeMetadata(const std::string& meta, uint64_t* member,
 // storage thread (which only reads it).
 struct Node::ReadyBatch {
   raft::Ready rd;
-  bool sent_early = false;
   // Written in rd.hard_state's place when rd has none (ProcessReady).
   std::optional<raftpb::HardState> hard_state_to_save;
 };
@@ -290,22 +289,23 @@ void Node::OnApplyAsync(uv_async_t* h) {
 }
 
 void Node::ProcessReady() {
-  if (!failed_.ok() || ready_in_flight_ || restoring_ ||
-      !raw_node_->HasReady()) {
+  if (!failed_.ok() || restoring_) return;
+  if (ready_in_flight_) {
+    // A follower's requests for the leader queued since the Ready in flight
+    // was taken need not wait for its write either; once per loop turn
+    // they go out together. (A leader's new appends wait: sent with the
+    // next Ready they carry more entries each, and the followers write
+    // fewer, larger batches.)
+    if (!is_leader()) SendEarly(&raw_node_->raft().msgs());
     return;
   }
+  if (!raw_node_->HasReady()) return;
   auto batch = std::make_shared<ReadyBatch>();
   raw_node_->GetReady(&batch->rd);
   ready_in_flight_ = true;
   if (batch->rd.soft_state) HandleSoftState(*batch->rd.soft_state);
   if (!batch->rd.read_states.empty()) HandleReadStates(batch->rd.read_states);
-  // A leader's messages promise nothing about its own disk (thesis 10.2.1):
-  // send them while the write is in flight.
-  if (is_leader() && !batch->rd.messages.empty() && options_.send) {
-    options_.send(std::move(batch->rd.messages));
-    batch->rd.messages.clear();
-    batch->sent_early = true;
-  }
+  SendEarly(&batch->rd.messages);
   // A hard state that only moves the commit index needs no write of its own
   // (raft requires term, vote and entries to be durable before messages go
   // out; the commit index may lag on disk). It rides with the next write.
@@ -361,6 +361,39 @@ void Node::ProcessReady() {
   });
 }
 
+namespace {
+
+// Messages a follower (or candidate) may send before its pending write is
+// durable: they forward a client's request to the leader or answer a
+// heartbeat, and claim nothing about this member's log or vote.
+bool IndependentOfWrite(const raftpb::Message& m) {
+  return m.type == raftpb::kMsgProp || m.type == raftpb::kMsgReadIndex ||
+         m.type == raftpb::kMsgHeartbeatResp;
+}
+
+}  // namespace
+
+void Node::SendEarly(std::vector<raftpb::Message>* msgs) {
+  if (msgs->empty() || !options_.send) return;
+  // A leader's messages promise nothing about its own disk (thesis 10.2.1):
+  // they all go while the write is in flight. Raft queues the responses
+  // that do promise durability (MsgAppResp, MsgVoteResp) apart from these
+  // until GetReady, and a leader sends none of those but rejections.
+  if (is_leader()) {
+    options_.send(std::move(*msgs));
+    msgs->clear();
+    return;
+  }
+  if (std::none_of(msgs->begin(), msgs->end(), IndependentOfWrite)) return;
+  auto rest = std::stable_partition(
+      msgs->begin(), msgs->end(),
+      [](const raftpb::Message& m) { return !IndependentOfWrite(m); });
+  std::vector<raftpb::Message> now(std::make_move_iterator(rest),
+                                   std::make_move_iterator(msgs->end()));
+  msgs->erase(rest, msgs->end());
+  options_.send(std::move(now));
+}
+
 void Node::OnPersisted(const std::shared_ptr<ReadyBatch>& batch,
                        const base::Status& status) {
   if (!status.ok()) {
@@ -400,7 +433,7 @@ void Node::OnPersisted(const std::shared_ptr<ReadyBatch>& batch,
     base::Status s = storage_.Append(rd.entries);
     if (!s.ok()) return Fail(s.Annotate("append to raft storage"));
   }
-  if (!batch->sent_early && !rd.messages.empty() && options_.send) {
+  if (!rd.messages.empty() && options_.send) {
     options_.send(std::move(rd.messages));
   }
   if (!rd.committed_entries.empty()) {
@@ -586,6 +619,7 @@ void Node::Read(std::string request, bool linearizable, OutcomeCallback done,
 void Node::StartReadRound() {
   if (read_round_ctx_ != 0 || reads_next_round_.empty() || lead_ == 0) return;
   read_round_ctx_ = NextRequestId();
+  read_round_start_ms_ = NowMs();
   reads_in_round_ = std::move(reads_next_round_);
   reads_next_round_.clear();
   char ctx[8];
@@ -642,6 +676,22 @@ void Node::ExpireRequests() {
   };
   expire(&reads_next_round_);
   expire(&reads_in_round_);
+  // A round whose MsgReadIndex or answer was lost (the leader's connection
+  // was not up yet, or it dropped the request) would hold every later read
+  // back: after an election timeout its reads join a new round, and a late
+  // answer to the old one is ignored.
+  const uint64_t round_patience =
+      static_cast<uint64_t>(options_.election_ticks) * options_.tick_ms;
+  if (read_round_ctx_ != 0 && (reads_in_round_.empty() ||
+                               now >= read_round_start_ms_ + round_patience)) {
+    for (PendingRead& r : reads_next_round_) {
+      reads_in_round_.push_back(std::move(r));
+    }
+    reads_next_round_ = std::move(reads_in_round_);
+    reads_in_round_.clear();
+    read_round_ctx_ = 0;
+    StartReadRound();
+  }
   for (auto it = reads_confirmed_.begin(); it != reads_confirmed_.end();) {
     if (it->second.deadline_ms <= now) {
       it->second.done({0, ErrTimeout(), {}});

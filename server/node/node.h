@@ -5,7 +5,8 @@
 // server's beforeSleep: once per loop iteration (a uv_prepare handle), it
 // takes the RawNode's Ready and moves it through the pipeline
 //
-//   loop:            GetReady ── leader: send messages now
+//   loop:            GetReady ── leader: send messages now; follower:
+//                      │          send forwarded proposals and reads now
 //                      │
 //   storage thread:    WAL Save(hard state, entries) + one fdatasync
 //                      │          (group commit: everything in the Ready)
@@ -20,7 +21,8 @@
 // committed and applied, and no entry reaches the state machine before it
 // is durable in the WAL (the state machine never gets ahead of the log,
 // even across a crash). One Ready is in flight at a time; proposals that
-// arrive meanwhile ride in the next one.
+// arrive meanwhile ride in the next one, but a follower's forwarded
+// proposals and reads go out to the leader on the next loop turn.
 //
 // Reads: a serializable read is a query on the apply thread, behind every
 // entry already handed to it. A linearizable read joins the next ReadIndex
@@ -204,6 +206,10 @@ class Node {
   static void OnApplyAsync(uv_async_t* h);
 
   void ProcessReady();
+  // Sends now, and removes from *msgs, what need not wait for the pending
+  // WAL write: everything on a leader; a follower's forwarded proposals and
+  // read requests and its heartbeat responses.
+  void SendEarly(std::vector<raftpb::Message>* msgs);
   void OnPersisted(const std::shared_ptr<ReadyBatch>& batch,
                    const base::Status& status);
   void HandleSoftState(const raft::SoftState& ss);
@@ -271,6 +277,7 @@ class Node {
   // context), and confirmed but waiting for the apply thread to catch up.
   std::vector<PendingRead> reads_next_round_;
   uint64_t read_round_ctx_ = 0;
+  uint64_t read_round_start_ms_ = 0;
   std::vector<PendingRead> reads_in_round_;
   std::multimap<uint64_t, PendingRead> reads_confirmed_;
 
