@@ -152,7 +152,7 @@ for rep in $(seq "$REPS"); do
     esac
     read -r -a extra <<<"${rest:-}"
     name="$to"
-    [ "$op" = "range-s" ] && { op=range; extra+=(--serializable); name+=" serializable"; }
+    [ "$op" = "range-s" ] && { op=range; extra+=(--serializable); }
     [ -n "${rest// /}" ] && name+=" ${rest# }"
     total="$TOTAL"
     [ "$clients" = 1 ] && total=$((TOTAL / 5))
@@ -174,7 +174,7 @@ echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 /usr/bin/python3 - "$RESULTS" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-for r in rows:  # label: "<target> <to>[ serializable][ flags]"
+for r in rows:  # label: "<target> <to>[ flags]"
     target, rest = r["label"].split(" ", 1)
     r["target"], r["op"] = target, r["op"] + " " + rest
 keys = []
