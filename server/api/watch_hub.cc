@@ -32,6 +32,14 @@ base::Result<std::unique_ptr<WatchHub>> WatchHub::Create(
   if (rc < 0) return net::UvStatus(rc, "watch timer init");
   hub->progress_timer_.MarkInitialized();
   hub->progress_timer_->data = hub.get();
+  rc = uv_timer_init(loop, hub->leader_timer_.get());
+  if (rc < 0) return net::UvStatus(rc, "watch timer init");
+  hub->leader_timer_.MarkInitialized();
+  hub->leader_timer_->data = hub.get();
+  if (options.has_leader && options.leader_check_ms > 0) {
+    uv_timer_start(hub->leader_timer_.get(), &WatchHub::OnLeaderTimer,
+                   options.leader_check_ms, options.leader_check_ms);
+  }
   if (options.progress_interval_ms > 0) {
     uv_timer_start(hub->progress_timer_.get(), &WatchHub::OnProgressTimer,
                    options.progress_interval_ms, options.progress_interval_ms);
@@ -75,6 +83,7 @@ void WatchHub::Close() {
   async_.Close();
   sync_timer_.Close();
   progress_timer_.Close();
+  leader_timer_.Close();
 }
 
 void WatchHub::AddStream(WatchStream* s) { streams_.insert(s); }
@@ -166,6 +175,23 @@ void WatchHub::OnProgressTimer(uv_timer_t* h) {
   if (hub == nullptr) return;
   std::vector<WatchStream*> streams(hub->streams_.begin(), hub->streams_.end());
   for (WatchStream* s : streams) s->ProgressTick(hub->rev_);
+}
+
+void WatchHub::OnLeaderTimer(uv_timer_t* h) {
+  auto* hub = static_cast<WatchHub*>(h->data);
+  if (hub == nullptr) return;
+  if (hub->options_.has_leader()) {
+    hub->no_leader_checks_ = 0;
+    return;
+  }
+  if (++hub->no_leader_checks_ < kNoLeaderChecks) return;
+  // As etcd's monitorLeader: every stream that asked for a leader ends,
+  // each check, for as long as there is none.
+  std::vector<WatchStream*> ending;
+  for (WatchStream* s : hub->streams_) {
+    if (s->requires_leader()) ending.push_back(s);
+  }
+  for (WatchStream* s : ending) s->EndNoLeader();
 }
 
 void WatchHub::Drain() {

@@ -39,6 +39,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -85,6 +86,12 @@ struct WatchHubOptions {
   // Events read from history per catch-up round (whole revisions, so a
   // round may read more).
   size_t page_events = 512;
+  // etcd's "hasleader" streams (clientv3.WithRequireLeader): a stream that
+  // asked for a leader ends with "etcdserver: no leader" once has_leader()
+  // was false at kNoLeaderChecks consecutive checks leader_check_ms apart
+  // (etcd: every election timeout, 3 times). Unset: never checked.
+  std::function<bool()> has_leader;
+  uint64_t leader_check_ms = 1000;
 };
 
 class WatchHub {
@@ -120,6 +127,8 @@ class WatchHub {
   // A stream's transport drained: run a catch-up round soon.
   void ScheduleSync();
 
+  // etcd's maxNoLeaderCnt.
+  static constexpr int kNoLeaderChecks = 3;
   size_t synced_count() const { return synced_count_; }
   size_t unsynced_count() const { return unsynced_.size(); }
   size_t stream_count() const { return streams_.size(); }
@@ -136,6 +145,7 @@ class WatchHub {
   static void OnAsync(uv_async_t* h);
   static void OnSyncTimer(uv_timer_t* h);
   static void OnProgressTimer(uv_timer_t* h);
+  static void OnLeaderTimer(uv_timer_t* h);
   void Drain();
   void Dispatch(int64_t rev, const EventBatch& events);
   void SyncRound();
@@ -150,6 +160,8 @@ class WatchHub {
   net::UvHandle<uv_async_t> async_;
   net::UvHandle<uv_timer_t> sync_timer_;
   net::UvHandle<uv_timer_t> progress_timer_;
+  net::UvHandle<uv_timer_t> leader_timer_;
+  int no_leader_checks_ = 0;
   bool closed_ = false;
 
   int64_t rev_ = 0;

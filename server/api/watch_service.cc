@@ -12,6 +12,13 @@ void RegisterWatch(const MemberContext* ctx, WatchHub* hub,
                    grpc::MethodRegistry* registry) {
   registry->AddBidiStreaming(
       "/etcdserverpb.Watch/Watch", [ctx, hub](grpc::CallPtr call) {
+        // etcd's stream interceptor: a client that requires a leader
+        // (clientv3.WithRequireLeader) is refused while there is none.
+        auto has_leader = call->Find("hasleader");
+        const bool require_leader = has_leader && *has_leader == "true";
+        if (require_leader && ctx->node->leader() == 0) {
+          return call->Finish(ErrNoLeader());
+        }
         // The sink holds the call weakly: the call's callbacks own the
         // stream, and they are dropped when the call ends.
         std::weak_ptr<grpc::ServerCall> weak = call;
@@ -23,7 +30,11 @@ void RegisterWatch(const MemberContext* ctx, WatchHub* hub,
           auto c = weak.lock();
           return c ? c->pending_bytes() : 0;
         };
+        sink.finish = [weak](const base::Status& s) {
+          if (auto c = weak.lock()) c->Finish(s);
+        };
         auto stream = std::make_shared<WatchStream>(ctx, hub, std::move(sink));
+        if (require_leader) stream->RequireLeader();
         call->OnMessage([stream, weak](std::string bytes) {
           etcdserverpb::WatchRequest request;
           if (!request.ParseFromString(bytes)) {

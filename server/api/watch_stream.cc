@@ -30,6 +30,14 @@ void WatchStream::Close() {
   watchers_.clear();
 }
 
+void WatchStream::EndNoLeader() {
+  Close();
+  // Finishing the call drops its callbacks, which may own this stream: the
+  // callback runs from a copy and nothing here is touched after it.
+  std::function<void(const base::Status&)> finish = sink_.finish;
+  if (finish) finish(ErrNoLeader());
+}
+
 bool WatchStream::congested() const {
   return sink_.pending_bytes() > kCongestedBytes;
 }

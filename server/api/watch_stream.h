@@ -41,6 +41,8 @@ struct WatchSink {
   // Bytes queued and not yet sent. Above WatchStream::kCongestedBytes the
   // stream's watchers stop taking live events and fall behind.
   std::function<size_t()> pending_bytes;
+  // Ends the stream with an error (only for streams that RequireLeader).
+  std::function<void(const base::Status&)> finish;
 };
 
 class WatchStream {
@@ -64,6 +66,11 @@ class WatchStream {
   bool congested() const;
   size_t watcher_count() const { return watchers_.size(); }
 
+  // The client asked for a leader (etcd's "hasleader" metadata): the hub
+  // ends the stream when the member has had none for a while.
+  void RequireLeader() { requires_leader_ = true; }
+  bool requires_leader() const { return requires_leader_; }
+
   // ---- Called by the hub.
   // Live events of revision `rev` for a synced watcher; `encoded` holds
   // the revision's batch, which `events` point into.
@@ -83,6 +90,9 @@ class WatchStream {
   void AfterSync(int64_t hub_rev);
   // The hub closed.
   void DetachHub() { hub_ = nullptr; }
+  // The member has had no leader for kNoLeaderChecks checks: closes the
+  // stream and ends it with "etcdserver: no leader".
+  void EndNoLeader();
 
  private:
   void Create(const etcdserverpb::WatchCreateRequest& r);
@@ -108,6 +118,7 @@ class WatchStream {
   std::map<int64_t, std::unique_ptr<Watcher>> watchers_;
   int64_t next_id_ = 0;
   bool progress_pending_ = false;
+  bool requires_leader_ = false;
   bool closed_ = false;
 };
 

@@ -140,6 +140,9 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   if (watch.progress_interval_ms > 0 && watch.progress_interval_ms < 100) {
     watch.progress_interval_ms = 100;
   }
+  // etcd checks for a leader once per election timeout.
+  watch.has_leader = [node = m->node_.get()] { return node->leader() != 0; };
+  watch.leader_check_ms = config.election_timeout_ms;
   CAIRN_ASSIGN_OR_RETURN(m->watch_hub_,
                          api::WatchHub::Create(loop, m->store_.get(), watch));
   api::RegisterWatch(&m->context_, m->watch_hub_.get(), &m->methods_);

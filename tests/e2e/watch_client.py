@@ -62,7 +62,7 @@ class Stream:
     """One Watch call; responses are read by a thread into a queue (or, with
     on_response, handed to it) once `resume` is set."""
 
-    def __init__(self, ch, on_response=None, paused=False):
+    def __init__(self, ch, on_response=None, paused=False, metadata=None):
         self.requests = queue.Queue()
         self.responses = queue.Queue()
         self.on_response = on_response
@@ -80,7 +80,8 @@ class Stream:
         self.call = ch.stream_stream(
             "/etcdserverpb.Watch/Watch",
             request_serializer=rpc_pb2.WatchRequest.SerializeToString,
-            response_deserializer=rpc_pb2.WatchResponse.FromString)(gen())
+            response_deserializer=rpc_pb2.WatchResponse.FromString)(
+                gen(), metadata=metadata)
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
@@ -428,6 +429,36 @@ def case_tail(ch):
             raise AssertionError("ended: canceled %s" % r)
         for e in r.events:
             print("rev %d" % e.kv.mod_revision, flush=True)
+
+
+def case_noleader(ch):
+    """etcd's "hasleader" streams (clientv3.WithRequireLeader). Prints
+    "ready" once a stream with that metadata and one without are open; the
+    test then kills the other members. The first must end with UNAVAILABLE
+    "etcdserver: no leader", the second stay open, and a new one with the
+    metadata be refused the same way."""
+    hasleader = [("hasleader", "true")]
+    a = Stream(ch, metadata=hasleader)
+    a.create(key=b"n")
+    check(a.recv().created, "created")
+    b = Stream(ch)
+    b.create(key=b"n")
+    check(b.recv().created, "created")
+    print("ready", flush=True)
+    a.thread.join(30)
+    check(not a.thread.is_alive(), "the hasleader stream still open")
+    check(a.call.code() == grpc.StatusCode.UNAVAILABLE and
+          a.call.details() == "etcdserver: no leader",
+          "ended with %s %r" % (a.call.code(), a.call.details()))
+    check(b.thread.is_alive(), "the stream without hasleader ended")
+    c = Stream(ch, metadata=hasleader)
+    c.create(key=b"n")
+    c.thread.join(5)
+    check(not c.thread.is_alive() and
+          c.call.code() == grpc.StatusCode.UNAVAILABLE and
+          c.call.details() == "etcdserver: no leader",
+          "a new hasleader stream: %s" % (c.call.code(),))
+    b.close()
 
 
 def main():

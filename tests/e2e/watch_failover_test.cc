@@ -249,5 +249,44 @@ TEST(WatchFailoverTest, FollowerWatchSurvivesLeaderKill) {
   EXPECT_EQ(Show(replay.Revisions()), Show(want));
 }
 
+// etcd's "hasleader" metadata (clientv3.WithRequireLeader, which
+// Kubernetes' watches use): on a member left without a quorum, a Watch
+// stream that asked for a leader ends with UNAVAILABLE "etcdserver: no
+// leader" after three election timeouts without one, one that did not ask
+// stays open, and a new one that asks is refused at once. Checked against
+// etcd and cairn alike (watch_client.py `noleader`).
+TEST(WatchFailoverTest, RequireLeaderStreamEndsWithoutQuorum) {
+  for (Flavor flavor : {Flavor::kEtcd, Flavor::kCairn}) {
+    SCOPED_TRACE(flavor == Flavor::kEtcd ? "etcd" : "cairn");
+    std::string error;
+    auto c = Cluster::Start(flavor, 3, {}, &error);
+    ASSERT_NE(c, nullptr) << error;
+    const int leader = c->WaitLeader(seconds(20));
+    ASSERT_GE(leader, 0);
+    const int kept = (leader + 1) % 3;
+    Process client;
+    ASSERT_TRUE(
+        client.Start({"/usr/bin/python3", CAIRN_WATCH_CLIENT, CAIRN_PB_PY_DIR,
+                      std::to_string(c->member(kept).client_port), "noleader"},
+                     c->dir() + "/noleader.log", &error))
+        << error;
+    ASSERT_TRUE(WaitFor(
+        [&] { return client.ReadLog().find("ready\n") != std::string::npos; },
+        seconds(20)))
+        << client.ReadLog();
+    const auto killed = Clock::now();
+    for (int i = 0; i < c->size(); ++i) {
+      if (i != kept) c->StopMember(i, SIGKILL);
+    }
+    ASSERT_TRUE(WaitFor([&] { return !client.running(); }, seconds(45)))
+        << client.ReadLog();
+    EXPECT_NE(client.ReadLog().find("noleader: ok"), std::string::npos)
+        << client.ReadLog();
+    std::printf("%s: the client saw the stream end %.1f s after the kill\n",
+                flavor == Flavor::kEtcd ? "etcd" : "cairn",
+                std::chrono::duration<double>(Clock::now() - killed).count());
+  }
+}
+
 }  // namespace
 }  // namespace e2e
