@@ -29,12 +29,14 @@ trap 'rm -f "$RESULTS_OUT"' EXIT
 /usr/bin/python3 - "$RESULTS_OUT" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+for r in rows:  # compare.sh's label: "<target> <to>[ flags]"
+    r["target"], r["rest"] = (r["label"].split(" ", 1) + [""])[:2]
 keys = []
 for r in rows:
-    k = (r["op"], r["clients"])
+    k = (r["op"], r["clients"], r["rest"])
     if k not in keys: keys.append(k)
-def med(label, k, f):
-    v = [r[f] for r in rows if r["label"] == label and (r["op"], r["clients"]) == k and f in r]
+def med(target, k, f):
+    v = [r[f] for r in rows if r["target"] == target and (r["op"], r["clients"], r["rest"]) == k and f in r]
     return statistics.median(v) if v else float("nan")
 print("%-20s %7s | %13s %13s | %13s %13s | %9s %9s" % (
     "workload", "clients", "cairn ack p50", "etcd ack p50",
