@@ -39,6 +39,11 @@ inline base::Status ErrFutureRev() {
 inline base::Status ErrLeaseNotFound() {
   return base::Status::NotFound("etcdserver: requested lease not found");
 }
+// Not an etcd error: LeaseRenew's answer for a lease past its deadline that
+// is not revoked yet (the server revokes it, then answers not found).
+inline base::Status ErrLeaseExpired() {
+  return base::Status::FailedPrecondition("lease: expired, not yet revoked");
+}
 inline base::Status ErrLeaseExist() {
   return base::Status::FailedPrecondition("etcdserver: lease already exists");
 }

@@ -162,7 +162,9 @@ class Store {
   // applied requests). `now_ms` is a reading of Options::clock.
 
   // Keep-alive: restarts the lease's countdown; returns its granted TTL.
-  // Errors: ErrLeaseNotFound().
+  // Errors: ErrLeaseNotFound(); ErrLeaseExpired() when the deadline is
+  // <= now_ms (the lease is not renewed: as etcd's lessor, an expired lease
+  // is never resurrected by a late keep-alive).
   base::Result<int64_t> LeaseRenew(int64_t id, int64_t now_ms);
   // TimeToLive: TTL -1 for an unknown lease (not an error, as etcd).
   etcdserverpb::LeaseTimeToLiveResponse LeaseTimeToLive(

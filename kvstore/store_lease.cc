@@ -89,6 +89,7 @@ base::Result<int64_t> Store::LeaseRenew(int64_t id, int64_t now_ms) {
   CAIRN_RETURN_IF_ERROR(failed_);
   LeaseState* l = lessor_.FindMutable(id);
   if (l == nullptr) return ErrLeaseNotFound();
+  if (l->deadline_ms <= now_ms) return ErrLeaseExpired();
   l->remaining_ttl = 0;
   l->deadline_ms = now_ms + 1000 * l->ttl;
   return l->ttl;

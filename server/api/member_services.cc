@@ -7,6 +7,7 @@
 #include "etcdserverpb/rpc.pb.h"
 #include "server/api/services.h"
 #include "server/http/cors.h"
+#include "server/metrics/server_metrics.h"
 
 namespace server::api {
 
@@ -19,7 +20,9 @@ namespace {
 void ServeHealth(const MemberContext* ctx, const http::HttpRequest& req,
                  http::ResponderPtr resp) {
   if (req.method != "GET") return http::SendMethodNotAllowed(resp, "GET");
+  // etcd counts every answer: etcd_server_health_{success,failures}.
   auto unhealthy = [resp] {
+    metrics::Server().health_failures->Inc();
     resp->Send(503, "text/plain; charset=utf-8", "{\"health\":\"false\"}\n",
                Cors());
   };
@@ -32,6 +35,7 @@ void ServeHealth(const MemberContext* ctx, const http::HttpRequest& req,
       request.SerializeAsString(), /*linearizable=*/true,
       [resp, unhealthy](Outcome o) {
         if (!o.status.ok()) return unhealthy();
+        metrics::Server().health_success->Inc();
         resp->Send(200, "text/plain; charset=utf-8", "{\"health\":\"true\"}",
                    Cors());
       },

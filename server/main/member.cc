@@ -86,7 +86,9 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   no.election_ticks = config.ElectionTicks();
   no.snapshot_count = config.snapshot_count;
   no.catch_up_entries = config.snapshot_catchup_entries;
-  no.request_timeout_ms = 5000 + 2 * config.election_timeout_ms;
+  // etcd's ReqTimeout.
+  const uint64_t request_timeout_ms = 5000 + 2 * config.election_timeout_ms;
+  no.request_timeout_ms = request_timeout_ms;
   no.on_fatal = std::move(on_fatal);
   Member* self_ptr = m.get();
   no.send = [self_ptr](std::vector<raftpb::Message> msgs) {
@@ -117,7 +119,18 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   }
 
   m->lease_keeper_ = std::make_unique<api::LeaseKeeper>(
-      loop, m->node_.get(), m->store_.get(), config.election_timeout_ms);
+      loop, m->node_.get(), m->store_.get(), config.election_timeout_ms,
+      request_timeout_ms);
+  // Keep-alives and time-to-live queries reach the leader on a peer
+  // request stream (docs/architecture.md, "Leases").
+  m->lease_keeper_->SetForward(
+      [self_ptr](uint64_t to, std::string request,
+                 std::function<void(base::Result<std::string>)> done) {
+        if (!self_ptr->transport_) {
+          return done(base::Status::Unavailable("peer transport not started"));
+        }
+        self_ptr->transport_->Call(to, std::move(request), std::move(done));
+      });
 
   m->context_.node = m->node_.get();
   m->context_.store = m->store_.get();
@@ -161,6 +174,11 @@ base::Status Member::Start() {
   CAIRN_ASSIGN_OR_RETURN(
       transport_,
       StartPeerTransport(loop_, config_, initial_members_, node_.get()));
+  api::LeaseKeeper* keeper = lease_keeper_.get();
+  transport_->SetOnRequest([keeper](uint64_t /*from*/, std::string body,
+                                    std::function<void(std::string)> reply) {
+    keeper->Serve(body, std::move(reply));
+  });
   CAIRN_RETURN_IF_ERROR(node_->Start());
   CAIRN_RETURN_IF_ERROR(membership_->Start(node_.get()));
   if (compactor_) CAIRN_RETURN_IF_ERROR(compactor_->Start());

@@ -1,5 +1,8 @@
 #include "server/metrics/server_metrics.h"
 
+#include <utility>
+#include <vector>
+
 #include "server/metrics/process_metrics.h"
 
 namespace server::metrics {
@@ -42,6 +45,32 @@ const ServerMetrics& Server() {
         "Total number of RPCs completed on the server, regardless of success "
         "or failure.",
         {"grpc_code", "grpc_method", "grpc_service", "grpc_type"});
+    s->lease_granted = r.AddCounter("etcd_debugging_lease_granted_total",
+                                    "The total number of granted leases.");
+    s->lease_revoked = r.AddCounter("etcd_debugging_lease_revoked_total",
+                                    "The total number of revoked leases.");
+    s->lease_renewed =
+        r.AddCounter("etcd_debugging_lease_renewed_total",
+                     "The number of renewed leases seen by the leader.");
+    std::vector<double> ttl_buckets;  // ExponentialBuckets(1, 2, 14)
+    for (double b = 1; ttl_buckets.size() < 14; b *= 2) {
+      ttl_buckets.push_back(b);
+    }
+    s->lease_ttl = r.AddHistogram("etcd_debugging_lease_ttl_total",
+                                  "Bucketed histogram of lease TTLs.",
+                                  std::move(ttl_buckets));
+    s->health_success = new Counter;
+    s->health_failures = new Counter;
+    const Counter* ok = s->health_success;
+    const Counter* failed = s->health_failures;
+    r.AddGaugeFunc(
+        "etcd_server_health_success",
+        "The total number of successful health checks",
+        [ok] { return static_cast<double>(ok->value()); }, "untyped");
+    r.AddGaugeFunc(
+        "etcd_server_health_failures",
+        "The total number of failed health checks",
+        [failed] { return static_cast<double>(failed->value()); }, "untyped");
     RegisterProcessMetrics(&r);
     return s;
   }();

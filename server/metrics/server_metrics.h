@@ -37,6 +37,20 @@ struct ServerMetrics {
   // grpc_type, grpc_service, grpc_method (and grpc_code when handled).
   CounterVec* grpc_started;
   CounterVec* grpc_handled;
+  // etcd's lessor metrics: etcd_debugging_lease_granted_total and
+  // etcd_debugging_lease_revoked_total count grants and revokes as each
+  // member applies them; etcd_debugging_lease_renewed_total counts
+  // keep-alives the primary renewed; etcd_debugging_lease_ttl_total is the
+  // histogram of granted TTLs in seconds (buckets 1, 2, ... 8192).
+  Counter* lease_granted;
+  Counter* lease_revoked;
+  Counter* lease_renewed;
+  Histogram* lease_ttl;
+  // etcd_server_health_success / etcd_server_health_failures: GET /health
+  // answers. Exported untyped: etcd's counters lack the "_total" suffix the
+  // Prometheus linter wants of counters.
+  Counter* health_success;
+  Counter* health_failures;
 };
 
 // Registers the metrics in Default() on first use.

@@ -6,7 +6,8 @@
 //
 //   connection = preface "CAIRNPR1" (8 bytes, dialer only)
 //                handshake frame ─> <─ verdict frame
-//                then, per stream kind, message frames or a snapshot
+//                then, per stream kind, message frames, a snapshot, or
+//                request and answer frames
 //   frame      = length u32 (little-endian, of the body) | body
 //
 // Thread safety: pure functions; a FrameReader belongs to one connection.
@@ -28,6 +29,7 @@ inline constexpr size_t kFrameHeaderBytes = 4;
 enum class StreamKind : uint8_t {
   kMessages = 1,  // Frames holding one raftpb::Message each.
   kSnapshot = 2,  // One MsgSnap frame, then the snapshot file.
+  kRequests = 3,  // Request frames, answered by frames (request_client.h).
 };
 
 struct Handshake {

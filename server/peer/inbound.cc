@@ -7,6 +7,7 @@
 #include "proto/raftpb/codec.h"
 #include "server/config/ids.h"
 #include "server/metrics/server_metrics.h"
+#include "server/wal/coding.h"
 
 namespace server::peer::internal {
 
@@ -67,7 +68,8 @@ void InboundConn::OnRead(std::string_view data) {
   if (state_ == State::kDone) return;
   reader_.Feed(data);
   std::string body;
-  while (state_ == State::kHandshake || state_ == State::kMessages) {
+  while (state_ == State::kHandshake || state_ == State::kMessages ||
+         state_ == State::kRequests) {
     if (!reader_.Next(&body)) break;
     if (state_ == State::kHandshake) {
       OnHandshake(body);
@@ -80,6 +82,8 @@ void InboundConn::OnRead(std::string_view data) {
         }
         return;
       }
+    } else if (state_ == State::kRequests) {
+      OnRequestFrame(body);
     } else {
       OnMessageFrame(body);
     }
@@ -115,6 +119,10 @@ void InboundConn::OnHandshake(const std::string& body) {
   uv_timer_stop(timer_.get());
   if (handshake_.kind == StreamKind::kMessages) {
     state_ = State::kMessages;
+    return;
+  }
+  if (handshake_.kind == StreamKind::kRequests) {
+    state_ = State::kRequests;
     return;
   }
   state_ = State::kSnapshot;
@@ -154,6 +162,22 @@ void InboundConn::OnMessageFrame(const std::string& body) {
   }
   ctx_->stats->messages_received++;
   ctx_->options->on_message(std::move(m).value());
+}
+
+void InboundConn::OnRequestFrame(const std::string& body) {
+  if (body.size() < 8) return Close("short request frame");
+  const uint64_t seq = wal::GetFixed(body.data(), 8);
+  std::weak_ptr<int> alive = alive_;
+  ctx_->options->on_request(
+      handshake_.from, body.substr(8), [this, alive, seq](std::string answer) {
+        if (alive.expired() || stream_->closing()) return;
+        std::string head;
+        wal::PutFixed(seq, 8, &head);
+        std::string out;
+        AppendFrame(head + answer, &out);
+        metrics::Server().peer_sent_bytes->Inc(out.size());
+        stream_->Write(std::move(out));
+      });
 }
 
 void InboundConn::OnEof() {

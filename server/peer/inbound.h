@@ -6,7 +6,9 @@
 //   kPreface ──"CAIRNPR1"──> kHandshake ──accepted──> kMessages (frames ->
 //      │ other bytes              │ refused            on_message)
 //      v                          v                 or kSnapshot (receiver)
-//   closed (garbage)         verdict, then closed
+//   closed (garbage)         verdict, then closed   or kRequests (frames ->
+//                                                      on_request, answers
+//                                                      written back)
 //
 // Each message frame must decode, come from the member that shook hands
 // and be addressed to this member; anything else closes this connection
@@ -54,13 +56,21 @@ class InboundConn final : public net::ByteStream::Delegate {
   const std::string& peer_address() const { return stream_->peer_address(); }
 
  private:
-  enum class State { kPreface, kHandshake, kMessages, kSnapshot, kDone };
+  enum class State {
+    kPreface,
+    kHandshake,
+    kMessages,
+    kSnapshot,
+    kRequests,
+    kDone
+  };
 
   void OnRead(std::string_view data) override;
   void OnEof() override;
   void OnClosed(const base::Status& reason) override;
   void OnHandshake(const std::string& body);
   void OnMessageFrame(const std::string& body);
+  void OnRequestFrame(const std::string& body);
   static void OnTimer(uv_timer_t* t);
 
   Context* const ctx_;
@@ -73,6 +83,8 @@ class InboundConn final : public net::ByteStream::Delegate {
   bool accepted_ = false;
   std::unique_ptr<SnapshotReceiver> receiver_;
   net::UvHandle<uv_timer_t> timer_;  // Handshake deadline.
+  // Replies to requests run only while this connection lives.
+  AliveToken alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace server::peer::internal

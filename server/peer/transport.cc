@@ -13,6 +13,7 @@
 #include "server/peer/context.h"
 #include "server/peer/inbound.h"
 #include "server/peer/outbound.h"
+#include "server/peer/request_client.h"
 #include "server/peer/snapshot_sender.h"
 #include "server/wal/storage_thread.h"
 
@@ -20,6 +21,7 @@ namespace server::peer {
 
 using internal::InboundConn;
 using internal::OutboundStream;
+using internal::RequestClient;
 using internal::SnapshotSender;
 
 struct Transport::Impl {
@@ -35,6 +37,7 @@ struct Transport::Impl {
     uint64_t generation = 0;
   };
   std::map<uint64_t, SenderSlot> senders;
+  std::map<uint64_t, std::unique_ptr<RequestClient>> requesters;
   uint64_t sender_generation = 0;
   std::map<uint64_t, PeerAttributes> attributes;
   std::set<uint64_t> unknown_logged;
@@ -96,6 +99,7 @@ Transport::~Transport() {
   if (!impl_) return;
   impl_->closed = true;
   impl_->senders.clear();
+  impl_->requesters.clear();
   impl_->peers.clear();
   impl_->inbound.clear();
   impl_->listeners.clear();
@@ -181,6 +185,9 @@ Verdict Transport::Impl::Judge(InboundConn* conn, const Handshake& h) {
   } else if (h.from == 0 || h.from == options.member_id) {
     v.code = VerdictCode::kBadRequest;
     v.message = "bad sender member ID " + FormatId(h.from);
+  } else if (h.kind == StreamKind::kRequests && !options.on_request) {
+    v.code = VerdictCode::kBadRequest;
+    v.message = "this member takes no requests from peers";
   } else if (options.is_removed && options.is_removed(h.from)) {
     v.code = VerdictCode::kRemoved;
     v.message = "the member has been permanently removed from the cluster";
@@ -257,6 +264,7 @@ base::Status Transport::RemovePeer(uint64_t id) {
   }
   im.peers.erase(it);
   im.senders.erase(id);
+  im.requesters.erase(id);
   im.attributes.erase(id);
   for (auto& [raw, c] : im.inbound) {
     if (c->from() == id) c->Close("");
@@ -319,6 +327,26 @@ void Transport::Send(std::vector<raftpb::Message> msgs) {
   }
 }
 
+void Transport::Call(uint64_t id, std::string body, CallDoneFn done) {
+  Impl& im = *impl_;
+  if (im.closed) return;
+  auto p = im.peers.find(id);
+  if (p == im.peers.end()) {
+    return im.Defer([id, done = std::move(done)] {
+      done(base::Status::Unavailable("peer: member " + FormatId(id) +
+                                     " is not a peer"));
+    });
+  }
+  auto& client = im.requesters[id];
+  if (!client) client = std::make_unique<RequestClient>(&im.ctx, id);
+  client->Call(p->second->current_url(), std::move(body), std::move(done));
+}
+
+void Transport::SetOnRequest(
+    decltype(TransportOptions::on_request) on_request) {
+  impl_->options.on_request = std::move(on_request);
+}
+
 uint64_t Transport::ActiveSince(uint64_t id) const {
   auto it = impl_->peers.find(id);
   return it == impl_->peers.end() ? 0 : it->second->active_since();
@@ -341,6 +369,7 @@ void Transport::Close(std::function<void()> done) {
   im.closed = true;
   im.deferred.clear();
   im.senders.clear();
+  im.requesters.clear();
   im.peers.clear();
   im.inbound.clear();
   im.io->Stop();

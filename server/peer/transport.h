@@ -99,6 +99,8 @@ struct TransportOptions {
   uint64_t handshake_timeout_ms = 5000;
   // A snapshot transfer that makes no progress for this long fails.
   uint64_t snapshot_idle_timeout_ms = 10000;
+  // A Call() not answered within this fails (and its connection closes).
+  uint64_t request_timeout_ms = 3000;
 
   // A message from a peer, already checked to come from the member the
   // connection was opened by and to be addressed to this member. Incoming
@@ -114,6 +116,12 @@ struct TransportOptions {
   // Optional: a peer refused us because it knows this member as removed
   // (etcd: "the member has been permanently removed from the cluster").
   std::function<void(uint64_t by_peer)> on_removed;
+  // Optional: a request a peer sent with Call(); `reply` sends the answer
+  // (at most once, at any later time on the loop thread; dropped if the
+  // connection is gone by then). Without it, request streams are refused.
+  std::function<void(uint64_t from, std::string body,
+                     std::function<void(std::string answer)> reply)>
+      on_request;
 };
 
 class Transport {
@@ -145,6 +153,17 @@ class Transport {
   // (one per peer at a time; another MsgSnap meanwhile is dropped and
   // reported as a failed snapshot).
   void Send(std::vector<raftpb::Message> msgs);
+
+  // Sends `body` to member `id`'s on_request on a request stream of its own
+  // (dialed on first use, kept open) and hands its answer to `done`.
+  // UNAVAILABLE when `id` is not a peer, cannot be reached, or does not
+  // answer within request_timeout_ms. `done` runs from a fresh loop
+  // callback, and not at all once the Transport is closed.
+  using CallDoneFn = std::function<void(base::Result<std::string> answer)>;
+  void Call(uint64_t id, std::string body, CallDoneFn done);
+  // Replaces TransportOptions::on_request (for owners that create the
+  // request handler after the transport).
+  void SetOnRequest(decltype(TransportOptions::on_request) on_request);
 
   // uv_now() when the outgoing stream to `id` last completed its handshake,
   // or 0 if it is not connected now (etcd's ActiveSince).

@@ -6,6 +6,22 @@
 #include "server/metrics/server_metrics.h"
 
 namespace server {
+namespace {
+
+// etcd's lessor counts grants and revokes on every member as it applies
+// them.
+void CountLease(const cairnpb::InternalRequest& request,
+                const cairnpb::InternalResponse& response) {
+  if (request.has_lease_grant()) {
+    metrics::Server().lease_granted->Inc();
+    metrics::Server().lease_ttl->Observe(
+        static_cast<double>(response.lease_grant().ttl()));
+  } else if (request.has_lease_revoke()) {
+    metrics::Server().lease_revoked->Inc();
+  }
+}
+
+}  // namespace
 
 uint64_t KvStateMachine::AppliedIndex() const {
   return store_->ConsistentIndex();
@@ -33,7 +49,10 @@ base::Status KvStateMachine::Apply(std::span<const CommittedEntry> entries,
       o.status = base::Status::InvalidArgument("etcdserver: bad request");
     } else {
       o.status = r->status;
-      if (o.status.ok()) r->response.SerializeToString(&o.response);
+      if (o.status.ok()) {
+        CountLease(request, r->response);
+        r->response.SerializeToString(&o.response);
+      }
     }
     outcomes->push_back(std::move(o));
   }

@@ -135,6 +135,10 @@ TEST_F(LeaseTest, TimeToLiveKeepAliveExpiry) {
   EXPECT_EQ(*renewed, 10);
   EXPECT_EQ(store_->ExpiredLeases(t0 + 8000, 10), (std::vector<int64_t>{2}));
   EXPECT_EQ(store_->LeaseRenew(99, t0).status(), ErrLeaseNotFound());
+  // Lease 2 is past its deadline: a late keep-alive does not resurrect it
+  // (etcd's lessor answers not found once the revoke is done).
+  EXPECT_EQ(store_->LeaseRenew(2, t0 + 8000).status(), ErrLeaseExpired());
+  EXPECT_EQ(store_->ExpiredLeases(t0 + 8000, 10), (std::vector<int64_t>{2}));
   // A new leader restarts every countdown.
   store_->PromoteLeases(t0 + 100000, 1000);
   EXPECT_TRUE(store_->ExpiredLeases(t0 + 100000 + 5999, 10).empty());
