@@ -119,6 +119,12 @@ class LeaseKeeper {
 
   // Whether this member is the leader and has promoted its leases.
   bool primary() const;
+  // Promotes now if this member leads and has applied its term's first
+  // entry (otherwise the next scan does). The Lease service calls it before
+  // proposing a grant, so that a lease granted in a new term is not
+  // extended by a promotion that comes after it (etcd promotes as it
+  // applies the term's first entry, before any grant of the term).
+  void PromoteIfDue();
 
  private:
   using Answer =

@@ -108,11 +108,12 @@ void RegisterLease(const MemberContext* ctx, LeaseKeeper* keeper,
                    grpc::MethodRegistry* registry) {
   registry->AddUnary(
       "/etcdserverpb.Lease/LeaseGrant",
-      [ctx](grpc::CallPtr call, std::string bytes) {
+      [ctx, keeper](grpc::CallPtr call, std::string bytes) {
         cairnpb::InternalRequest request;
         if (!ParseRequest(call, ctx, bytes, request.mutable_lease_grant())) {
           return;
         }
+        keeper->PromoteIfDue();
         Replicate(ctx, call, request,
                   &cairnpb::InternalResponse::mutable_lease_grant);
       });
