@@ -29,12 +29,14 @@ int64_t LeaseKeeper::NowMs() {
 }
 
 LeaseKeeper::LeaseKeeper(uv_loop_t* loop, Node* node, kvstore::Store* store,
-                         uint64_t extend_ms, uint64_t request_timeout_ms)
+                         uint64_t extend_ms, uint64_t request_timeout_ms,
+                         std::function<int64_t()> clock)
     : loop_(loop),
       node_(node),
       store_(store),
       extend_ms_(extend_ms),
-      request_timeout_ms_(request_timeout_ms) {}
+      request_timeout_ms_(request_timeout_ms),
+      clock_(std::move(clock)) {}
 
 base::Status LeaseKeeper::Start() {
   for (auto* t : {&timer_, &retry_timer_}) {
@@ -68,7 +70,7 @@ void LeaseKeeper::PromoteIfDue() {
 void LeaseKeeper::Renew(int64_t id, Done<int64_t> done) {
   if (primary() && revoking_.count(id) == 0) {
     // The common case on the leader, without building requests.
-    base::Result<int64_t> ttl = store_->LeaseRenew(id, NowMs());
+    base::Result<int64_t> ttl = store_->LeaseRenew(id, clock_());
     if (ttl.ok()) {
       metrics::Server().lease_renewed->Inc();
       return done(ttl);
@@ -198,7 +200,7 @@ void LeaseKeeper::ServeLocal(const cairnpb::LeaseForwardRequest& request,
         revoke_waiters_[id].push_back(std::move(done));
         return;
       }
-      base::Result<int64_t> ttl = store_->LeaseRenew(id, NowMs());
+      base::Result<int64_t> ttl = store_->LeaseRenew(id, clock_());
       if (!ttl.ok() && ttl.status() == kvstore::ErrLeaseExpired()) {
         // As etcd's lessor: an expired lease is not renewed; the answer
         // waits until its revoke is applied.
@@ -213,7 +215,7 @@ void LeaseKeeper::ServeLocal(const cairnpb::LeaseForwardRequest& request,
     }
     case cairnpb::LeaseForwardRequest::kTimeToLive:
       *resp.mutable_time_to_live() =
-          store_->LeaseTimeToLive(request.time_to_live(), NowMs());
+          store_->LeaseTimeToLive(request.time_to_live(), clock_());
       return done(base::Status::OK(), std::move(resp));
     case cairnpb::LeaseForwardRequest::kLeases:
       *resp.mutable_leases() = store_->LeaseLeases();
@@ -252,7 +254,7 @@ void LeaseKeeper::MaybePromote() {
     pending_index_ = last;
   }
   if (node_->applied_index() < pending_index_) return;
-  store_->PromoteLeases(NowMs(), static_cast<int64_t>(extend_ms_));
+  store_->PromoteLeases(clock_(), static_cast<int64_t>(extend_ms_));
   promoted_term_ = term;
   pending_term_ = 0;
   CAIRN_LOG(kInfo, "lease",
@@ -264,7 +266,7 @@ void LeaseKeeper::MaybePromote() {
 
 void LeaseKeeper::RevokeExpired() {
   std::vector<int64_t> due =
-      store_->ExpiredLeases(NowMs(), kRevokesPerScan + revoking_.size());
+      store_->ExpiredLeases(clock_(), kRevokesPerScan + revoking_.size());
   for (int64_t id : due) {
     if (revoking_.size() >= kRevokesPerScan) break;
     StartRevoke(id);

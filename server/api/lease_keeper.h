@@ -84,8 +84,10 @@ class LeaseKeeper {
   // `extend_ms` is what promotion adds to every TTL (etcd: one election
   // timeout); `request_timeout_ms` bounds how long a request waits for a
   // leader (etcd's ReqTimeout). `node` and `store` must outlive the keeper.
+  // `clock` reads lease deadlines' clock: the store's (tests pass a fake).
   LeaseKeeper(uv_loop_t* loop, Node* node, kvstore::Store* store,
-              uint64_t extend_ms, uint64_t request_timeout_ms);
+              uint64_t extend_ms, uint64_t request_timeout_ms,
+              std::function<int64_t()> clock = &LeaseKeeper::NowMs);
   LeaseKeeper(const LeaseKeeper&) = delete;
   LeaseKeeper& operator=(const LeaseKeeper&) = delete;
 
@@ -154,6 +156,7 @@ class LeaseKeeper {
   kvstore::Store* const store_;
   const uint64_t extend_ms_;
   const uint64_t request_timeout_ms_;
+  const std::function<int64_t()> clock_;
   ForwardFn forward_;
   net::UvHandle<uv_timer_t> timer_;
   net::UvHandle<uv_timer_t> retry_timer_;
