@@ -19,6 +19,8 @@ PACKAGES=(
   # Tools used by tests: curl for the JSON gateway, promtool for /metrics,
   # iproute2 for partition tests, python3 for test drivers.
   curl prometheus iproute2 python3 python3-grpcio python3-protobuf psmisc procps
+  # perf, for profiling the server under bench/load/compare.sh.
+  linux-perf
 )
 
 missing=()

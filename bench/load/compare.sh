@@ -151,9 +151,10 @@ for rep in $(seq "$REPS"); do
       all | leader) to="${rest%% *}"; rest="${rest#"$to"}" ;;
     esac
     read -r -a extra <<<"${rest:-}"
-    name="$to"
+    name=""
+    [ "$MEMBERS" -gt 1 ] && name="$to"
     [ "$op" = "range-s" ] && { op=range; extra+=(--serializable); }
-    [ -n "${rest// /}" ] && name+=" ${rest# }"
+    [ -n "${rest// /}" ] && name+="${name:+ }${rest# }"
     total="$TOTAL"
     [ "$clients" = 1 ] && total=$((TOTAL / 5))
     for target in "${TARGETS[@]}"; do
@@ -161,7 +162,7 @@ for rep in $(seq "$REPS"); do
       [ "$to" = leader ] && eps="$(leader_endpoint "$target")"
       "$BUILD/cairnload" --endpoints "$eps" --op "$op" \
         --clients "$clients" --conns "$conns" --total "$total" \
-        --label "$target $name" "${extra[@]}" \
+        --label "$target${name:+ $name}" "${extra[@]}" \
         >>"$RESULTS" || true
     done
   done
@@ -174,9 +175,9 @@ echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 /usr/bin/python3 - "$RESULTS" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-for r in rows:  # label: "<target> <to>[ flags]"
-    target, rest = r["label"].split(" ", 1)
-    r["target"], r["op"] = target, r["op"] + " " + rest
+for r in rows:  # label: "<target>[ <to>][ flags]"
+    target, _, rest = r["label"].partition(" ")
+    r["target"], r["op"] = target, (r["op"] + " " + rest).strip()
 keys = []
 for r in rows:
     k = (r["op"], r["clients"], r["conns"])
