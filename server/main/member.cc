@@ -16,6 +16,7 @@
 #include "server/main/member_metrics.h"
 #include "server/main/peering.h"
 #include "server/membership/bootstrap.h"
+#include "server/membership/peers.h"
 #include "server/wal/file_util.h"
 
 namespace server {
@@ -64,9 +65,15 @@ base::Result<std::unique_ptr<Member>> Member::Open(
     ids.push_back(im.id);
     if (im.name == config.name) self = im.id;
   }
-  CAIRN_ASSIGN_OR_RETURN(
-      m->membership_,
-      OpenMembership(loop, config, self, members, m->store_.get(), on_fatal));
+  Member* mp = m.get();
+  MembershipHooks mhooks;
+  mhooks.on_change = [mp](const membership::Applied& a) {
+    if (mp->transport_) membership::ApplyToTransport(a, mp->transport_.get());
+  };
+  mhooks.on_removed = on_fatal;
+  CAIRN_ASSIGN_OR_RETURN(m->membership_,
+                         OpenMembership(loop, config, self, members,
+                                        m->store_.get(), std::move(mhooks)));
   NodeOptions no;
   no.member_id = self;
   no.cluster_id = ComputeClusterId(ids);
@@ -89,12 +96,12 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   // etcd's ReqTimeout.
   const uint64_t request_timeout_ms = 5000 + 2 * config.election_timeout_ms;
   no.request_timeout_ms = request_timeout_ms;
-  no.on_fatal = std::move(on_fatal);
+  no.on_fatal = on_fatal;
   Member* self_ptr = m.get();
   no.send = [self_ptr](std::vector<raftpb::Message> msgs) {
     if (self_ptr->transport_) self_ptr->transport_->Send(std::move(msgs));
   };
-  m->initial_members_ = members;
+  m->on_fatal_ = no.on_fatal;
   CAIRN_ASSIGN_OR_RETURN(
       m->node_, Node::Open(loop, std::move(no), m->state_machine_.get()));
 
@@ -104,7 +111,6 @@ base::Result<std::unique_ptr<Member>> Member::Open(
                                config.auto_compaction_retention));
   if (retention > 0) {
     AutoCompactor::Hooks hooks;
-    Member* mp = m.get();
     hooks.current_revision = [mp] { return mp->store_->CurrentRevision(); };
     hooks.is_leader = [mp] { return mp->node_->is_leader(); };
     hooks.compact = [mp](int64_t rev,
@@ -171,9 +177,12 @@ base::Result<std::unique_ptr<Member>> Member::Open(
 }
 
 base::Status Member::Start() {
-  CAIRN_ASSIGN_OR_RETURN(
-      transport_,
-      StartPeerTransport(loop_, config_, initial_members_, node_.get()));
+  CAIRN_ASSIGN_OR_RETURN(transport_,
+                         StartPeerTransport(loop_, config_, membership_.get(),
+                                            node_.get(), [this] {
+                                              if (on_fatal_)
+                                                on_fatal_(ErrMemberRemoved());
+                                            }));
   api::LeaseKeeper* keeper = lease_keeper_.get();
   transport_->SetOnRequest([keeper](uint64_t /*from*/, std::string body,
                                     std::function<void(std::string)> reply) {

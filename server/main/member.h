@@ -70,7 +70,7 @@ class Member {
   std::unique_ptr<membership::Manager> membership_;
   std::unique_ptr<Node> node_;
   std::unique_ptr<peer::Transport> transport_;
-  std::vector<InitialMemberId> initial_members_;
+  std::function<void(const base::Status&)> on_fatal_;
   std::unique_ptr<api::WatchHub> watch_hub_;
   std::unique_ptr<AutoCompactor> compactor_;  // null when disabled
   std::unique_ptr<api::LeaseKeeper> lease_keeper_;

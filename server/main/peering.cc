@@ -3,12 +3,15 @@
 #include <utility>
 
 #include "base/log.h"
+#include "server/config/ids.h"
+#include "server/membership/peers.h"
 
 namespace server {
 
 base::Result<std::unique_ptr<peer::Transport>> StartPeerTransport(
     uv_loop_t* loop, const ServerConfig& config,
-    const std::vector<InitialMemberId>& members, Node* node) {
+    const membership::Manager* membership, Node* node,
+    std::function<void()> on_removed) {
   peer::TransportOptions o;
   o.cluster_id = node->cluster_id();
   o.member_id = node->member_id();
@@ -30,12 +33,19 @@ base::Result<std::unique_ptr<peer::Transport>> StartPeerTransport(
   o.on_snapshot_status = [node](uint64_t id, bool ok) {
     node->ReportSnapshot(id, ok);
   };
+  o.is_removed = [membership](uint64_t id) {
+    return membership->registry().IsRemoved(id);
+  };
+  o.on_removed = [on_removed = std::move(on_removed)](uint64_t by_peer) {
+    CAIRN_LOG(kError, "membership",
+              "member %s refused this member: the member has been "
+              "permanently removed from the cluster",
+              FormatId(by_peer).c_str());
+    if (on_removed) on_removed();
+  };
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<peer::Transport> t,
                          peer::Transport::Start(loop, std::move(o)));
-  for (const InitialMemberId& m : members) {
-    if (m.id == node->member_id()) continue;
-    CAIRN_RETURN_IF_ERROR(t->AddPeer(m.id, m.peer_urls));
-  }
+  membership::SyncPeers(membership->registry(), node->member_id(), {}, t.get());
   return t;
 }
 

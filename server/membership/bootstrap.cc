@@ -16,7 +16,7 @@ base::Status ErrMemberRemoved() {
 base::Result<std::unique_ptr<membership::Manager>> OpenMembership(
     uv_loop_t* loop, const ServerConfig& config, uint64_t self,
     const std::vector<InitialMemberId>& initial, kvstore::Store* store,
-    std::function<void(const base::Status&)> on_removed) {
+    MembershipHooks hooks) {
   membership::ManagerOptions mo;
   mo.self_id = self;
   mo.name = config.name;
@@ -33,7 +33,8 @@ base::Result<std::unique_ptr<membership::Manager>> OpenMembership(
     }
     mo.initial = membership::Registry::FromInitial(members);
   }
-  mo.on_removed_self = [on_removed = std::move(on_removed)] {
+  mo.on_change = std::move(hooks.on_change);
+  mo.on_removed_self = [on_removed = std::move(hooks.on_removed)] {
     CAIRN_LOG(kError, "membership", "%s", ErrMemberRemoved().message().c_str());
     if (on_removed) on_removed(ErrMemberRemoved());
   };

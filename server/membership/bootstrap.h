@@ -26,11 +26,19 @@ namespace server {
 // etcd's message for a member that was removed from the cluster.
 base::Status ErrMemberRemoved();
 
+// What the member does about applied changes: `on_change` for a change to
+// another member (the peer transport), `on_removed` once this member is
+// removed.
+struct MembershipHooks {
+  std::function<void(const membership::Applied&)> on_change;
+  std::function<void(const base::Status&)> on_removed;
+};
+
 // Refuses to open (ErrMemberRemoved) when the stored registry says this
 // member was removed.
 base::Result<std::unique_ptr<membership::Manager>> OpenMembership(
     uv_loop_t* loop, const ServerConfig& config, uint64_t self,
     const std::vector<InitialMemberId>& initial, kvstore::Store* store,
-    std::function<void(const base::Status&)> on_removed);
+    MembershipHooks hooks);
 
 }  // namespace server

@@ -43,6 +43,7 @@ std::vector<std::string> Cluster::MemberArgs(int i) const {
     if (!initial.empty()) initial += ",";
     initial += o.name + "=http://127.0.0.1:" + std::to_string(advertised(o));
   }
+  if (!m.join_initial_cluster.empty()) initial = m.join_initial_cluster;
   std::string client = "http://127.0.0.1:" + std::to_string(m.client_port);
   std::string listen_peer = "http://127.0.0.1:" + std::to_string(m.peer_port);
   std::string peer = "http://127.0.0.1:" + std::to_string(advertised(m));
@@ -56,7 +57,8 @@ std::vector<std::string> Cluster::MemberArgs(int i) const {
       "--initial-advertise-peer-urls=" + peer,
       "--initial-cluster=" + initial,
       "--initial-cluster-token=" + token_,
-      "--initial-cluster-state=new",
+      m.join_initial_cluster.empty() ? "--initial-cluster-state=new"
+                                     : "--initial-cluster-state=existing",
   };
   args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
   return args;
@@ -66,6 +68,35 @@ bool Cluster::StartMember(int i, std::string* error) {
   MemberInfo& m = members_[static_cast<size_t>(i)];
   m.process = std::make_unique<Process>();
   return m.process->Start(MemberArgs(i), dir_ + "/" + m.name + ".log", error);
+}
+
+MemberInfo Cluster::MakeMember(const std::string& name, int listen_peer_port,
+                               int advertised_peer_port) const {
+  MemberInfo m;
+  m.name = name;
+  m.client_port = PickFreePort();
+  m.peer_port = listen_peer_port != 0 ? listen_peer_port : PickFreePort();
+  m.advertised_peer_port = advertised_peer_port;
+  m.data_dir = dir_ + "/" + m.name + ".data";
+  return m;
+}
+
+int Cluster::NewMember(const std::string& name) {
+  members_.push_back(MakeMember(name, 0, 0));
+  return size() - 1;
+}
+
+std::string Cluster::PeerUrl(int i) const {
+  const MemberInfo& m = members_[static_cast<size_t>(i)];
+  return "http://127.0.0.1:" + std::to_string(m.advertised_peer_port != 0
+                                                  ? m.advertised_peer_port
+                                                  : m.peer_port);
+}
+
+bool Cluster::StartJoining(int i, const std::string& initial_cluster,
+                           std::string* error) {
+  members_[static_cast<size_t>(i)].join_initial_cluster = initial_cluster;
+  return StartMember(i, error);
 }
 
 void Cluster::StopMember(int i, int sig) {
@@ -101,17 +132,11 @@ std::unique_ptr<Cluster> Cluster::Start(
   c->token_ = "e2e-" + std::to_string(getpid());
   c->extra_flags_ = extra_flags;
   for (int i = 0; i < size; ++i) {
-    MemberInfo m;
-    m.name = "m" + std::to_string(i);
-    m.client_port = PickFreePort();
     size_t k = static_cast<size_t>(i);
-    m.peer_port =
-        k < listen_peer_ports.size() ? listen_peer_ports[k] : PickFreePort();
-    if (k < advertised_peer_ports.size()) {
-      m.advertised_peer_port = advertised_peer_ports[k];
-    }
-    m.data_dir = c->dir_ + "/" + m.name + ".data";
-    c->members_.push_back(std::move(m));
+    c->members_.push_back(c->MakeMember(
+        "m" + std::to_string(i),
+        k < listen_peer_ports.size() ? listen_peer_ports[k] : 0,
+        k < advertised_peer_ports.size() ? advertised_peer_ports[k] : 0));
   }
   for (int i = 0; i < size; ++i) {
     if (!c->StartMember(i, error)) return nullptr;

@@ -28,6 +28,10 @@ struct MemberInfo {
   // The peer port the member advertises (a proxy's), 0 for peer_port.
   int advertised_peer_port = 0;
   std::string data_dir;
+  // Set for a member that joins a running cluster: its --initial-cluster
+  // (all members, itself included), started with
+  // --initial-cluster-state=existing.
+  std::string join_initial_cluster;
   std::unique_ptr<Process> process;
 };
 
@@ -66,6 +70,15 @@ class Cluster {
   // needed: a member with data ignores the initial flags, as etcd does).
   void StopMember(int i, int sig);
   bool StartMember(int i, std::string* error);
+
+  // Runtime membership: a new member slot (fresh ports and data dir, not
+  // started; its name is `name`), its peer URL, and starting it to join
+  // the running cluster with `initial_cluster` (what `etcdctl member add`
+  // printed as ETCD_INITIAL_CLUSTER). Returns the new member's index.
+  int NewMember(const std::string& name);
+  std::string PeerUrl(int i) const;
+  bool StartJoining(int i, const std::string& initial_cluster,
+                    std::string* error);
   bool WaitHealthy(int i, std::chrono::milliseconds timeout);
 
   // What `etcdctl endpoint status -w json` says of member i; ok is false
@@ -103,6 +116,8 @@ class Cluster {
  private:
   Cluster() = default;
   std::vector<std::string> MemberArgs(int i) const;
+  MemberInfo MakeMember(const std::string& name, int listen_peer_port,
+                        int advertised_peer_port) const;
 
   Flavor flavor_ = Flavor::kCairn;
   std::string dir_;
