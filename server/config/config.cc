@@ -24,6 +24,20 @@ base::Status CheckBindUrls(const std::vector<Url>& urls) {
   return base::Status::OK();
 }
 
+// Cairn dials peers without resolving names (etcd resolves them): a peer
+// URL other members dial must hold an IP address or "localhost".
+base::Status CheckPeerUrls(const char* flag, const std::vector<Url>& urls) {
+  for (const Url& u : urls) {
+    if (u.host != "localhost" && !IsIpLiteral(u.host)) {
+      return Invalid("expected IP in URL for peers (" + u.ToString() + ") in " +
+                     flag +
+                     ": cairn does not resolve host names, use an IP "
+                     "address or localhost");
+    }
+  }
+  return base::Status::OK();
+}
+
 base::Result<uint64_t> ParseUint(std::string_view s) {
   uint64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -53,8 +67,10 @@ base::Result<std::vector<InitialMember>> ParseInitialCluster(
     std::string_view item = text.substr(start, comma == std::string_view::npos
                                                    ? std::string_view::npos
                                                    : comma - start);
+    // An empty name is allowed, as etcd allows it: `etcdctl member add`
+    // prints "=url" for a member that has not started yet.
     size_t eq = item.find('=');
-    if (eq == std::string_view::npos || eq == 0) {
+    if (eq == std::string_view::npos) {
       return Invalid("--initial-cluster: \"" + std::string(item) +
                      "\" is not name=url");
     }
@@ -163,9 +179,20 @@ base::Status Validate(ServerConfig* c) {
     c->initial_cluster = {
         InitialMember{c->name, c->initial_advertise_peer_urls}};
   }
+  CAIRN_RETURN_IF_ERROR(CheckPeerUrls("--initial-advertise-peer-urls",
+                                      c->initial_advertise_peer_urls));
+  for (const InitialMember& m : c->initial_cluster) {
+    if (m.name.empty() && c->initial_cluster_state == ClusterState::kNew) {
+      return Invalid(
+          "--initial-cluster: a member of a new cluster needs a "
+          "name (" +
+          JoinUrls(m.peer_urls) + ")");
+    }
+  }
   const InitialMember* self = nullptr;
   std::set<std::string> seen_urls;
   for (const InitialMember& m : c->initial_cluster) {
+    CAIRN_RETURN_IF_ERROR(CheckPeerUrls("--initial-cluster", m.peer_urls));
     if (m.name == c->name) self = &m;
     for (const Url& u : m.peer_urls) {
       if (!seen_urls.insert(u.ToString()).second) {

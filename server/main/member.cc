@@ -58,36 +58,22 @@ base::Result<std::unique_ptr<Member>> Member::Open(
                          kvstore::Store::Open(dir + "/member/kv.db", kv));
   m->state_machine_ = std::make_unique<KvStateMachine>(m->store_.get());
 
-  std::vector<InitialMemberId> members = InitialMemberIds(config);
-  std::vector<uint64_t> ids;
-  uint64_t self = 0;
-  for (const InitialMemberId& im : members) {
-    ids.push_back(im.id);
-    if (im.name == config.name) self = im.id;
-  }
+  CAIRN_ASSIGN_OR_RETURN(std::optional<cairnpb::Membership> stored,
+                         m->store_->Membership());
+  CAIRN_ASSIGN_OR_RETURN(MemberIdentity identity,
+                         IdentifyMember(config, stored.has_value()));
   Member* mp = m.get();
-  MembershipHooks mhooks;
-  mhooks.on_change = [mp](const membership::Applied& a) {
-    if (mp->transport_) membership::ApplyToTransport(a, mp->transport_.get());
-  };
-  mhooks.on_removed = on_fatal;
-  CAIRN_ASSIGN_OR_RETURN(m->membership_,
-                         OpenMembership(loop, config, self, members,
-                                        m->store_.get(), std::move(mhooks)));
   NodeOptions no;
-  no.member_id = self;
-  no.cluster_id = ComputeClusterId(ids);
-  // A member joining a running cluster learns its configuration from the
-  // leader's snapshot.
-  if (config.initial_cluster_state == ClusterState::kNew) {
-    no.initial_voters = ids;
-  }
-  membership::Manager* manager = m->membership_.get();
-  no.apply_conf_change = [manager](uint64_t index, const raftpb::ConfState& cs,
-                                   raftpb::ConfChange* cc) {
-    return manager->ApplyConfChange(index, cs, cc);
+  no.member_id = identity.member_id;
+  no.cluster_id = identity.cluster_id;
+  no.initial_voters = identity.initial_voters;
+  // The registry opens after the node (which knows this member's ID); the
+  // hooks run only once the node has started.
+  no.apply_conf_change = [mp](uint64_t index, const raftpb::ConfState& cs,
+                              raftpb::ConfChange* cc) {
+    return mp->membership_->ApplyConfChange(index, cs, cc);
   };
-  no.on_restored = [manager](uint64_t index) { manager->OnRestored(index); };
+  no.on_restored = [mp](uint64_t index) { mp->membership_->OnRestored(index); };
   no.data_dir = dir;
   no.tick_ms = config.heartbeat_interval_ms;
   no.election_ticks = config.ElectionTicks();
@@ -97,13 +83,22 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   const uint64_t request_timeout_ms = 5000 + 2 * config.election_timeout_ms;
   no.request_timeout_ms = request_timeout_ms;
   no.on_fatal = on_fatal;
-  Member* self_ptr = m.get();
-  no.send = [self_ptr](std::vector<raftpb::Message> msgs) {
-    if (self_ptr->transport_) self_ptr->transport_->Send(std::move(msgs));
+  no.send = [mp](std::vector<raftpb::Message> msgs) {
+    if (mp->transport_) mp->transport_->Send(std::move(msgs));
   };
   m->on_fatal_ = no.on_fatal;
   CAIRN_ASSIGN_OR_RETURN(
       m->node_, Node::Open(loop, std::move(no), m->state_machine_.get()));
+
+  MembershipHooks mhooks;
+  mhooks.on_change = [mp](const membership::Applied& a) {
+    if (mp->transport_) membership::ApplyToTransport(a, mp->transport_.get());
+  };
+  mhooks.on_removed = on_fatal;
+  CAIRN_ASSIGN_OR_RETURN(m->membership_,
+                         OpenMembership(loop, config, m->node_->member_id(),
+                                        std::move(identity.initial),
+                                        m->store_.get(), std::move(mhooks)));
 
   CAIRN_ASSIGN_OR_RETURN(
       uint64_t retention,
@@ -130,18 +125,18 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   // Keep-alives and time-to-live queries reach the leader on a peer
   // request stream (docs/architecture.md, "Leases").
   m->lease_keeper_->SetForward(
-      [self_ptr](uint64_t to, std::string request,
-                 std::function<void(base::Result<std::string>)> done) {
-        if (!self_ptr->transport_) {
+      [mp](uint64_t to, std::string request,
+           std::function<void(base::Result<std::string>)> done) {
+        if (!mp->transport_) {
           return done(base::Status::Unavailable("peer transport not started"));
         }
-        self_ptr->transport_->Call(to, std::move(request), std::move(done));
+        mp->transport_->Call(to, std::move(request), std::move(done));
       });
 
   m->context_.node = m->node_.get();
   m->context_.store = m->store_.get();
   m->context_.name = config.name;
-  m->context_.members = members;
+  m->context_.members = InitialMemberIds(config);
   m->context_.membership = m->membership_.get();
   for (const Url& u : config.advertise_client_urls) {
     m->context_.client_urls.push_back(u.ToString());

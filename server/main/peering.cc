@@ -43,6 +43,9 @@ base::Result<std::unique_ptr<peer::Transport>> StartPeerTransport(
               FormatId(by_peer).c_str());
     if (on_removed) on_removed();
   };
+  o.members = [membership] {
+    return membership->registry().ToProto().SerializeAsString();
+  };
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<peer::Transport> t,
                          peer::Transport::Start(loop, std::move(o)));
   membership::SyncPeers(membership->registry(), node->member_id(), {}, t.get());

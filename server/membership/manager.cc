@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "raft/errors.h"
 #include "server/config/ids.h"
 #include "server/config/url.h"
 
@@ -14,13 +15,16 @@ namespace {
 using Kind = cairnpb::ConfChangeContext;
 
 // Parses and normalizes peer URLs as etcd's types.NewURLs does (sorted);
-// ErrBadUrls when one does not parse or the list is empty.
+// ErrBadUrls when one does not parse, names a host other than localhost by
+// name (Cairn does not resolve peer host names), or the list is empty.
 base::Result<std::vector<std::string>> NormalizeUrls(
     const std::vector<std::string>& in) {
   std::vector<std::string> out;
   for (const std::string& s : in) {
     auto u = ParseUrl(s);
-    if (!u.ok()) return ErrBadUrls();
+    if (!u.ok() || (u->host != "localhost" && !IsIpLiteral(u->host))) {
+      return ErrBadUrls();
+    }
     out.push_back(u->ToString());
   }
   if (out.empty()) return ErrBadUrls();
@@ -162,20 +166,51 @@ base::Status Manager::Start(Node* node) {
   }
   publish_timer_.MarkInitialized();
   publish_timer_->data = this;
+  rc = uv_timer_init(loop_, retry_timer_.get());
+  if (rc < 0) {
+    return base::Status::Internal(std::string("uv_timer_init: ") +
+                                  uv_strerror(rc));
+  }
+  retry_timer_.MarkInitialized();
+  retry_timer_->data = this;
   // Polls often until published; each attempt waits publish_retry_ms.
   uv_timer_start(publish_timer_.get(), &Manager::OnPublishTimer, 0, 50);
   return base::Status::OK();
 }
 
-void Manager::Stop() { publish_timer_.Close(); }
+void Manager::Stop() {
+  publish_timer_.Close();
+  retry_timer_.Close();
+  std::vector<Retry> retries = std::move(retries_);
+  retries_.clear();
+  for (Retry& r : retries) r.done(ErrStopped(), r.member);
+}
+
+void Manager::OnRetryTimer(uv_timer_t* h) {
+  auto* self = static_cast<Manager*>(h->data);
+  std::vector<Retry> retries = std::move(self->retries_);
+  self->retries_.clear();
+  const uint64_t now = uv_now(self->loop_);
+  for (Retry& r : retries) {
+    if (now >= r.deadline_ms) {
+      r.done(ErrTimeout(), r.member);
+      continue;
+    }
+    self->Propose(r.type, r.kind, r.member, r.deadline_ms - now,
+                  std::move(r.done));
+  }
+}
 
 void Manager::OnPublishTimer(uv_timer_t* h) {
   static_cast<Manager*>(h->data)->MaybePublish();
 }
 
 void Manager::MaybePublish() {
+  // A joining member has applied nothing until the leader's snapshot
+  // arrives: it publishes after that.
   if (node_ == nullptr || publishing_ || removed_self_ ||
-      publish_timer_.get() == nullptr || node_->leader() == 0) {
+      publish_timer_.get() == nullptr || node_->leader() == 0 ||
+      node_->applied_index() == 0) {
     return;
   }
   const cairnpb::Member* self = registry_.Find(options_.self_id);
@@ -210,13 +245,26 @@ void Manager::Propose(raftpb::ConfChangeType type, Kind::Kind kind,
     return done(base::Status::Unavailable("etcdserver: server stopped"),
                 member);
   }
+  if (timeout_ms == 0) timeout_ms = node_->request_timeout_ms();
+  const uint64_t deadline = uv_now(loop_) + timeout_ms;
   raftpb::ConfChange cc;
   cc.type = type;
   cc.node_id = member.id();
   cc.context = raftpb::Payload(EncodeContext(kind, member));
   node_->ProposeConfChange(
       std::move(cc),
-      [this, member, done = std::move(done)](Outcome o) {
+      [this, type, kind, member, deadline, done = std::move(done)](Outcome o) {
+        // Raft takes one change at a time; a member's publish may be
+        // pending (etcd's publish is no configuration change, so its
+        // members never see this): wait for it.
+        if (raft::IsProposalDroppedConfChange(o.status) &&
+            o.status.message().find("possible unapplied conf change") !=
+                std::string::npos &&
+            retry_timer_.get() != nullptr) {
+          retries_.push_back(Retry{type, kind, member, deadline, done});
+          uv_timer_start(retry_timer_.get(), &Manager::OnRetryTimer, 20, 0);
+          return;
+        }
         const cairnpb::Member* now = registry_.Find(member.id());
         done(o.status, now != nullptr ? *now : member);
       },

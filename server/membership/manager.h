@@ -86,7 +86,8 @@ class Manager {
 
   // Starts publishing this member's attributes through `node`.
   base::Status Start(Node* node);
-  // Stops the publish timer; `done` once its handle is closed.
+  // Stops the timers; changes waiting to be proposed again fail with
+  // etcd's "server stopped".
   void Stop();
 
   const Registry& registry() const { return registry_; }
@@ -110,6 +111,17 @@ class Manager {
                MembersCallback done);
   void MaybePublish();
   static void OnPublishTimer(uv_timer_t* h);
+  static void OnRetryTimer(uv_timer_t* h);
+
+  // A change raft refused because another one (e.g. a member's publish) is
+  // not applied yet: proposed again shortly, until its deadline.
+  struct Retry {
+    raftpb::ConfChangeType type;
+    cairnpb::ConfChangeContext::Kind kind;
+    cairnpb::Member member;
+    uint64_t deadline_ms = 0;
+    MembersCallback done;
+  };
 
   uv_loop_t* const loop_;
   const ManagerOptions options_;
@@ -117,6 +129,8 @@ class Manager {
   Node* node_ = nullptr;
   Registry registry_;
   net::UvHandle<uv_timer_t> publish_timer_;
+  net::UvHandle<uv_timer_t> retry_timer_;
+  std::vector<Retry> retries_;
   bool publishing_ = false;
   bool removed_self_ = false;
 };

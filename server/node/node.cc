@@ -91,10 +91,7 @@ struct Node::ReadyBatch {
 };
 
 Node::Node(uv_loop_t* loop, NodeOptions options, StateMachine* sm)
-    : loop_(loop),
-      options_(std::move(options)),
-      sm_(sm),
-      id_prefix_((options_.member_id & 0xffff) << 48) {}
+    : loop_(loop), options_(std::move(options)), sm_(sm) {}
 
 Node::~Node() {
   if (storage_thread_) storage_thread_->Stop();
@@ -130,6 +127,15 @@ base::Status Node::Recover() {
   snapshotter_ = std::make_unique<snap::Snapshotter>(member_dir + "/snap");
   CAIRN_RETURN_IF_ERROR(snapshotter_->Init());
 
+  const bool adopt_ids = options_.member_id == 0 && options_.cluster_id == 0;
+  if (adopt_ids) {
+    auto files = wal::ListDir(member_dir + "/wal");
+    if (!files.ok() || files->empty()) {
+      return base::Status::FailedPrecondition(
+          "data dir " + options_.data_dir +
+          " has no WAL to take the member ID from");
+    }
+  }
   wal::WalOptions wo;
   wo.dir = member_dir + "/wal";
   wo.segment_bytes = options_.wal_segment_bytes;
@@ -142,6 +148,11 @@ base::Status Node::Recover() {
   std::vector<uint64_t> voters;
   CAIRN_RETURN_IF_ERROR(
       DecodeMetadata(contents.metadata, &member, &cluster, &voters));
+  if (adopt_ids) {
+    options_.member_id = member;
+    options_.cluster_id = cluster;
+  }
+  id_prefix_ = (options_.member_id & 0xffff) << 48;
   if (member != options_.member_id || cluster != options_.cluster_id) {
     return base::Status::FailedPrecondition(
         "data dir " + options_.data_dir + " belongs to member " +
@@ -461,7 +472,20 @@ base::Status Node::ApplyConfChangeEntry(raftpb::Entry* e) {
   if (options_.apply_conf_change) {
     result = options_.apply_conf_change(e->index, conf_state_, &*cc);
   }
+  const size_t members_before =
+      conf_state_.voters.size() + conf_state_.learners.size();
   conf_state_ = raw_node_->ApplyConfChange(cc->AsV2());
+  // A new member starts with an empty log and must be caught up by a
+  // snapshot that includes it (raft refuses one whose configuration lacks
+  // it; etcd sends a fresh snapshot for the same reason), and the first
+  // entries cannot do: a new cluster's configuration is in no entry (it is
+  // the implicit snapshot's at index 0). So every member takes a snapshot
+  // once it applies an addition; the log is compacted at least past index
+  // 0, so raft's leader sends the snapshot rather than appends.
+  if (conf_state_.voters.size() + conf_state_.learners.size() >
+      members_before) {
+    snapshot_wanted_ = true;
+  }
   if (!result.state_machine_request.empty()) {
     e->type = raftpb::kEntryNormal;
     e->data = raftpb::Payload(WrapProposal(0, result.state_machine_request));
@@ -704,9 +728,11 @@ void Node::ExpireRequests() {
 
 void Node::MaybeSnapshot() {
   if (snapshot_in_flight_ || stopping_ ||
-      applied_index_ < snapshot_index_ + options_.snapshot_count) {
+      (applied_index_ < snapshot_index_ + options_.snapshot_count &&
+       !snapshot_wanted_)) {
     return;
   }
+  snapshot_wanted_ = false;
   snapshot_in_flight_ = true;
   uint64_t index = submitted_index_;
   raftpb::ConfState cs = conf_state_;
@@ -760,11 +786,13 @@ void Node::OnSnapshotSaved(uint64_t index, const raftpb::ConfState& cs,
       auto created = storage_.CreateSnapshot(md.index, &md.conf_state, {});
       if (created.ok()) {
         snapshot_index_ = md.index;
-        if (md.index > options_.catch_up_entries) {
-          (void)storage_.Compact(md.index - options_.catch_up_entries);
-        }
+        // At least past index 0 (see ApplyConfChangeEntry).
+        (void)storage_.Compact(md.index > options_.catch_up_entries
+                                   ? md.index - options_.catch_up_entries
+                                   : 1);
         CAIRN_LOG(kInfo, "node", "saved snapshot at index %" PRIu64, md.index);
       }
+      if (snapshot_wanted_) MaybeSnapshot();
       MaybeFinishStop();
     };
   });
@@ -772,6 +800,14 @@ void Node::OnSnapshotSaved(uint64_t index, const raftpb::ConfState& cs,
 
 base::Status Node::Step(raftpb::Message m) {
   if (stopping_) return ErrStopped();
+  if (m.type == raftpb::kMsgApp && m.index == 0 && snapshot_index_ == 0 &&
+      conf_state_.voters.empty() && conf_state_.learners.empty()) {
+    CAIRN_LOG(kDebug, "node",
+              "%s: waiting for a snapshot from %s (appends from index 1 "
+              "dropped)",
+              FormatId(options_.member_id).c_str(), FormatId(m.from).c_str());
+    return base::Status::OK();
+  }
   return raw_node_->Step(std::move(m));
 }
 

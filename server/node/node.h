@@ -71,6 +71,8 @@ base::Status ErrLeaderChanged();  // "etcdserver: leader changed"
 base::Status ErrTimeoutDueToLeaderFail();
 
 struct NodeOptions {
+  // Both 0: a restarting member takes them from its WAL (as etcd ignores
+  // --initial-cluster once the data dir exists); the WAL must exist.
   uint64_t member_id = 0;
   uint64_t cluster_id = 0;
   // The voters of a new cluster; used only when the data dir is empty.
@@ -158,7 +160,10 @@ class Node {
   void Read(std::string request, bool linearizable, OutcomeCallback done,
             uint64_t timeout_ms = 0);
 
-  // Delivers a message from a peer.
+  // Delivers a message from a peer. A member that knows no configuration
+  // yet (it joined a running cluster and has no snapshot) drops appends
+  // that start at the beginning of the log: the configuration it needs is
+  // in the leader's snapshot, not in any entry (see ApplyConfChangeEntry).
   base::Status Step(raftpb::Message m);
   // The peer transport's reports (RawNode::ReportUnreachable,
   // ReportSnapshot). Ignored while stopping.
@@ -237,7 +242,7 @@ class Node {
   uint64_t NextRequestId() { return id_prefix_ | (++request_counter_); }
 
   uv_loop_t* const loop_;
-  const NodeOptions options_;
+  NodeOptions options_;  // Const but for the IDs a restart takes from the WAL.
   StateMachine* const sm_;
   RaftLogger raft_logger_;
 
@@ -267,10 +272,13 @@ class Node {
   uint64_t applied_index_ = 0;
   uint64_t snapshot_index_ = 0;
   bool snapshot_in_flight_ = false;
+  // A member was added: take a snapshot now, whatever snapshot_count says
+  // (see ApplyConfChangeEntry).
+  bool snapshot_wanted_ = false;
   // A snapshot from the leader is being restored: no Ready until it is.
   bool restoring_ = false;
 
-  const uint64_t id_prefix_;
+  uint64_t id_prefix_ = 0;
   uint64_t request_counter_ = 0;
   std::unordered_map<uint64_t, Waiter> waiters_;
   // Linearizable reads: waiting for a round, in the round in flight (by its

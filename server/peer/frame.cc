@@ -72,7 +72,8 @@ base::Result<Handshake> DecodeHandshake(std::string_view body) {
   if (!c.Fixed(1, &kind)) return Bad("handshake", "kind");
   if (kind != static_cast<uint8_t>(StreamKind::kMessages) &&
       kind != static_cast<uint8_t>(StreamKind::kSnapshot) &&
-      kind != static_cast<uint8_t>(StreamKind::kRequests)) {
+      kind != static_cast<uint8_t>(StreamKind::kRequests) &&
+      kind != static_cast<uint8_t>(StreamKind::kMembers)) {
     return Bad("handshake", "unknown stream kind");
   }
   h.kind = static_cast<StreamKind>(kind);

@@ -30,6 +30,11 @@ enum class StreamKind : uint8_t {
   kMessages = 1,  // Frames holding one raftpb::Message each.
   kSnapshot = 2,  // One MsgSnap frame, then the snapshot file.
   kRequests = 3,  // Request frames, answered by frames (request_client.h).
+  // A member joining the cluster asks for its member list (etcd's GET
+  // /members on the peer port): the acceptor answers the verdict, then one
+  // frame holding a cairnpb.Membership, and closes. The dialer sends
+  // cluster ID, sender and target 0.
+  kMembers = 4,
 };
 
 struct Handshake {

@@ -117,6 +117,14 @@ void InboundConn::OnHandshake(const std::string& body) {
   }
   accepted_ = true;
   uv_timer_stop(timer_.get());
+  if (handshake_.kind == StreamKind::kMembers) {
+    std::string out;
+    AppendFrame(ctx_->options->members(), &out);
+    stream_->Write(std::move(out));
+    stream_->Shutdown();
+    state_ = State::kDone;
+    return;
+  }
   if (handshake_.kind == StreamKind::kMessages) {
     state_ = State::kMessages;
     return;

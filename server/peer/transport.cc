@@ -171,6 +171,18 @@ Verdict Transport::Impl::Judge(InboundConn* conn, const Handshake& h) {
   Verdict v;
   v.cluster_id = options.cluster_id;
   v.member_id = options.member_id;
+  if (h.kind == StreamKind::kMembers) {
+    // A joining member knows neither the cluster ID nor member IDs yet.
+    if (!options.members) {
+      v.code = VerdictCode::kBadRequest;
+      v.message = "this member does not serve its member list";
+    } else if (h.cluster_id != 0 && h.cluster_id != options.cluster_id) {
+      v.code = VerdictCode::kClusterMismatch;
+      v.message = "the member list of cluster " + FormatId(options.cluster_id) +
+                  " was asked for cluster " + FormatId(h.cluster_id);
+    }
+    return v;
+  }
   if (h.cluster_id != options.cluster_id) {
     v.code = VerdictCode::kClusterMismatch;
     v.message = "member " + FormatId(h.from) + " belongs to cluster " +

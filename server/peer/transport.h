@@ -122,6 +122,10 @@ struct TransportOptions {
   std::function<void(uint64_t from, std::string body,
                      std::function<void(std::string answer)> reply)>
       on_request;
+  // Optional: the member list a joining member asks for (a serialized
+  // cairnpb.Membership; docs/peer-protocol.md, "Member list"). Without it
+  // such requests are refused.
+  std::function<std::string()> members;
 };
 
 class Transport {

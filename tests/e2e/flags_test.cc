@@ -41,6 +41,12 @@ TEST(FlagsTest, BadFlagsAreRefusedWithOneLine) {
                  "--advertise-client-urls=http://127.0.0.1:1"},
                 "ftp");
   ExpectRefused({"--initial-cluster=other=http://127.0.0.1:1"}, "x");
+  // Peer URLs hold IP addresses (etcd's message for a listen URL).
+  ExpectRefused({"--listen-peer-urls=http://peer.example:2380"},
+                "expected IP in URL for binding (http://peer.example:2380)");
+  ExpectRefused({"--initial-advertise-peer-urls=http://peer.example:2380",
+                 "--initial-cluster=x=http://peer.example:2380"},
+                "expected IP in URL for peers (http://peer.example:2380)");
 }
 
 TEST(FlagsTest, DataDirInUseIsRefused) {

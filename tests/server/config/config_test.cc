@@ -23,7 +23,8 @@ TEST(ConfigTest, InitialCluster) {
   ASSERT_EQ(m->size(), 2u);
   EXPECT_EQ((*m)[0].peer_urls.size(), 2u);
   EXPECT_FALSE(ParseInitialCluster("a").ok());
-  EXPECT_FALSE(ParseInitialCluster("=http://x:1").ok());
+  // As etcd: `member add` prints "=url" for an unstarted member.
+  EXPECT_TRUE(ParseInitialCluster("=http://x:1").ok());
   EXPECT_FALSE(ParseInitialCluster("a=x").ok());
 }
 
@@ -52,6 +53,28 @@ TEST(ConfigTest, ValidateErrors) {
          c->listen_peer_urls = {Url{"http", "example.com", 2380}};
        },
        "expected IP in URL for binding (http://example.com:2380)"},
+      {"advertise a name",
+       [](ServerConfig* c) {
+         c->initial_advertise_peer_urls = {Url{"http", "example.com", 2380}};
+       },
+       "expected IP in URL for peers (http://example.com:2380) in "
+       "--initial-advertise-peer-urls: cairn does not resolve host names, use "
+       "an IP address or localhost"},
+      {"a name in the initial cluster",
+       [](ServerConfig* c) {
+         c->initial_cluster = {{"default", {Url{"http", "127.0.0.1", 2380}}},
+                               {"b", {Url{"http", "b.example", 2380}}}};
+       },
+       "expected IP in URL for peers (http://b.example:2380) in "
+       "--initial-cluster: cairn does not resolve host names, use an IP "
+       "address or localhost"},
+      {"unnamed member of a new cluster",
+       [](ServerConfig* c) {
+         c->initial_cluster = {{"default", {Url{"http", "127.0.0.1", 2380}}},
+                               {"", {Url{"http", "127.0.0.1", 2381}}}};
+       },
+       "--initial-cluster: a member of a new cluster needs a name "
+       "(http://127.0.0.1:2381)"},
       {"self missing",
        [](ServerConfig* c) {
          c->initial_cluster = {{"other", {Url{"http", "127.0.0.1", 9}}}};
