@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <regex>
 
@@ -278,6 +279,12 @@ std::string Cluster::CheckConverged(std::chrono::milliseconds timeout) {
     }
   }
   return "";
+}
+
+std::string HexId(uint64_t id) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(id));
+  return buf;
 }
 
 std::string NormalizeEtcdctlOutput(const std::string& text) {

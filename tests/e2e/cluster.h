@@ -127,6 +127,9 @@ class Cluster {
   bool keep_data_ = false;
 };
 
+// A member ID as etcdctl takes and prints it (lower-case hex).
+std::string HexId(uint64_t id);
+
 // Replaces what differs between two runs of the same commands — member and
 // cluster IDs, raft terms, timings — with placeholders, so the output of
 // etcdctl against cairn and against etcd can be compared byte for byte.

@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 
 #include <chrono>
-#include <sstream>
 #include <string>
 
 #include "tests/e2e/cluster.h"
@@ -21,12 +20,6 @@ using std::chrono::seconds;
 
 constexpr const char* kRemovedLine =
     "the member has been permanently removed from the cluster";
-
-std::string HexId(uint64_t id) {
-  std::ostringstream out;
-  out << std::hex << id;
-  return out.str();
-}
 
 // A member other than `leader` (and other than `not_this`).
 int Follower(int leader, int size, int not_this = -1) {

@@ -9,6 +9,11 @@ Writer::Writer(const Cluster* c, std::vector<int> through, std::string prefix)
   thread_ = std::thread([this] { Run(); });
 }
 
+void Writer::SetThrough(std::vector<int> through) {
+  std::lock_guard<std::mutex> l(mu_);
+  through_ = std::move(through);
+}
+
 void Writer::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
@@ -22,7 +27,11 @@ std::vector<std::string> Writer::acked() {
 void Writer::Run() {
   for (int n = 0; !stop_; ++n) {
     std::string key = prefix_ + "/" + std::to_string(n);
-    int member = through_[static_cast<size_t>(n) % through_.size()];
+    int member = 0;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      member = through_[static_cast<size_t>(n) % through_.size()];
+    }
     CommandResult r = c_->Etcdctl(
         {"put", key, "v" + std::to_string(n), "--command-timeout=2s"}, "",
         member);

@@ -23,6 +23,8 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
+  // The members the next writes go through (a membership change).
+  void SetThrough(std::vector<int> through);
   // Finishes the write in progress and stops. Idempotent.
   void Stop();
   // The keys whose put succeeded, in order.
@@ -32,7 +34,7 @@ class Writer {
   void Run();
 
   const Cluster* c_;
-  std::vector<int> through_;
+  std::vector<int> through_;  // Guarded by mu_.
   std::string prefix_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
