@@ -40,8 +40,9 @@ struct ServerMetrics {
   // etcd's lessor metrics: etcd_debugging_lease_granted_total and
   // etcd_debugging_lease_revoked_total count grants and revokes as each
   // member applies them; etcd_debugging_lease_renewed_total counts
-  // keep-alives the primary renewed; etcd_debugging_lease_ttl_total is the
-  // histogram of granted TTLs in seconds (buckets 1, 2, ... 8192).
+  // keep-alives the primary renewed; cairn_debugging_lease_ttl_seconds is
+  // the histogram of granted TTLs in seconds (buckets 1, 2, ... 8192),
+  // etcd's etcd_debugging_lease_ttl_total under a name promtool accepts.
   Counter* lease_granted;
   Counter* lease_revoked;
   Counter* lease_renewed;

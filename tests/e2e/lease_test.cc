@@ -105,8 +105,10 @@ TEST(LeaseTtlTest, RemainingTtlAndRestartAsEtcd) {
     ASSERT_FALSE(short_lease.empty());
     ASSERT_EQ(c->Etcdctl({"put", "--lease=" + short_lease, "s", "1"}).exit_code,
               0);
+    // 59 on an idle machine; a loaded one (load 16) once took over 2 s
+    // between the grant and this question.
     int r = Remaining(*c, long_lease);
-    EXPECT_GE(r, 58);
+    EXPECT_GE(r, 57);
     EXPECT_LE(r, 59);
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     c->StopMember(0, SIGKILL);
@@ -114,7 +116,7 @@ TEST(LeaseTtlTest, RemainingTtlAndRestartAsEtcd) {
     ASSERT_TRUE(c->StartMember(0, &error)) << error;
     // The countdown restarted: about 60 s again, not 56.
     r = Remaining(*c, long_lease);
-    EXPECT_GE(r, 58);
+    EXPECT_GE(r, 57);
     EXPECT_LE(r, 61);
     // The short lease got 3 s again (plus the extension): alive now, gone
     // a little later, with its key.
