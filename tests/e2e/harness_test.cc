@@ -35,6 +35,16 @@ TEST(NormalizeTest, MasksIdsAndTerms) {
       "{\"header\":{\"cluster_id\":<id>,\"raft_term\":<term>}}");
 }
 
+TEST(NormalizeTest, MasksIdsWithLeadingZeroNibbles) {
+  EXPECT_EQ(NormalizeEtcdctlOutput(
+                "Member 9e05c52164694d added to cluster 3cdc5d3f8a2b1c0\n"
+                "9e05c52164694d, unstarted, , http://127.0.0.1:1\n"
+                "revision 12345678901234\n"),
+            "Member <id> added to cluster <id>\n"
+            "<id>, unstarted, , http://<endpoint>\n"
+            "revision 12345678901234\n");
+}
+
 TEST(NormalizeTest, MasksRetryWarningsEndpointsAndTimings) {
   EXPECT_EQ(NormalizeEtcdctlOutput(
                 "{\"level\":\"warn\",\"ts\":\"2026-11-22T04:05:21.607Z\","
