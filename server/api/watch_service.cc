@@ -12,13 +12,11 @@ void RegisterWatch(const MemberContext* ctx, WatchHub* hub,
                    grpc::MethodRegistry* registry) {
   registry->AddBidiStreaming(
       "/etcdserverpb.Watch/Watch", [ctx, hub](grpc::CallPtr call) {
-        // etcd's stream interceptor: a client that requires a leader
-        // (clientv3.WithRequireLeader) is refused while there is none.
+        // A client that requires a leader (clientv3.WithRequireLeader) was
+        // refused by RequireLeaderPrecheck if there was none; the stream
+        // also ends once the leader has been gone for a while.
         auto has_leader = call->Find("hasleader");
         const bool require_leader = has_leader && *has_leader == "true";
-        if (require_leader && ctx->node->leader() == 0) {
-          return call->Finish(ErrNoLeader());
-        }
         // The sink holds the call weakly: the call's callbacks own the
         // stream, and they are dropped when the call ends.
         std::weak_ptr<grpc::ServerCall> weak = call;
@@ -53,6 +51,16 @@ void RegisterWatch(const MemberContext* ctx, WatchHub* hub,
         // cancels (the JSON gateway half-closes right after the body).
         call->OnCancel([stream] { stream->Close(); });
       });
+}
+
+grpc::Precheck RequireLeaderPrecheck(const MemberContext* ctx) {
+  return [ctx](const grpc::ServerCall& call) -> base::Status {
+    auto has_leader = call.Find("hasleader");
+    if (has_leader && *has_leader == "true" && ctx->node->leader() == 0) {
+      return ErrNoLeader();
+    }
+    return base::Status::OK();
+  };
 }
 
 }  // namespace server::api

@@ -126,4 +126,11 @@ class WatchStream {
 void RegisterWatch(const MemberContext* ctx, WatchHub* hub,
                    grpc::MethodRegistry* registry);
 
+// etcd's interceptors for clients that require a leader
+// (clientv3.WithRequireLeader: the "hasleader" metadata, set by etcdctl
+// watch and by every LeaseKeepAlive stream clientv3 opens): any call, unary
+// or stream, is refused with UNAVAILABLE "etcdserver: no leader" while the
+// member knows no leader. Calls without the metadata pass.
+grpc::Precheck RequireLeaderPrecheck(const MemberContext* ctx);
+
 }  // namespace server::api

@@ -37,6 +37,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/result.h"
 #include "server/grpc/call.h"
@@ -50,6 +51,10 @@ enum class CallKind { kUnary, kServerStreaming, kClientStreaming, kBidi };
 using UnaryHandler = std::function<void(CallPtr call, std::string request)>;
 // Client streaming and bidi: runs when the request headers arrived.
 using StreamHandler = std::function<void(CallPtr call)>;
+// Runs before every call's handler, once the call's headers are in (etcd's
+// unary and stream interceptors); a non-OK status ends the call with it and
+// the handler never runs.
+using Precheck = std::function<base::Status(const ServerCall& call)>;
 
 struct Method {
   CallKind kind;
@@ -77,11 +82,16 @@ class MethodRegistry {
   // "unknown method M for service pkg.Svc".
   base::Result<const Method*> Lookup(std::string_view path) const;
 
+  // Sets the check every call passes first (at most one; may be empty).
+  void SetPrecheck(Precheck check) { precheck_ = std::move(check); }
+  const Precheck& precheck() const { return precheck_; }
+
  private:
   void Add(std::string path, Method method);
 
   std::map<std::string, Method, std::less<>> methods_;
   std::map<std::string, int, std::less<>> services_;  // Service -> count.
+  Precheck precheck_;
 };
 
 // Splits "/svc/method" into its two parts; false when malformed.

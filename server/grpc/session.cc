@@ -371,6 +371,13 @@ void Http2Session::StartCall(ServerCall* call) {
   }
   call->method_def_ = *method;
   call->RecordStarted();
+  if (const Precheck& check = registry_->precheck()) {
+    base::Status s = check(*call);
+    if (!s.ok()) {
+      call->Finish(s);
+      return;
+    }
+  }
   call->reader_.emplace(options_.max_recv_message_bytes, call->encoding_);
   CallKind kind = call->method_def_->kind;
   if (kind == CallKind::kClientStreaming || kind == CallKind::kBidi) {

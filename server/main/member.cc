@@ -160,6 +160,7 @@ base::Result<std::unique_ptr<Member>> Member::Open(
   CAIRN_ASSIGN_OR_RETURN(m->watch_hub_,
                          api::WatchHub::Create(loop, m->store_.get(), watch));
   api::RegisterWatch(&m->context_, m->watch_hub_.get(), &m->methods_);
+  m->methods_.SetPrecheck(api::RequireLeaderPrecheck(&m->context_));
   api::RegisterLock(&m->context_, m->watch_hub_.get(), &m->methods_);
   api::RegisterElection(&m->context_, m->watch_hub_.get(), &m->methods_);
   api::RegisterHttp(&m->context_, &m->routes_);

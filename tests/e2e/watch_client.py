@@ -458,6 +458,18 @@ def case_noleader(ch):
           c.call.code() == grpc.StatusCode.UNAVAILABLE and
           c.call.details() == "etcdserver: no leader",
           "a new hasleader stream: %s" % (c.call.code(),))
+    # etcd's unary interceptor does the same for unary calls; without the
+    # metadata a serializable read is still answered locally.
+    req = rpc_pb2.RangeRequest(key=b"n", serializable=True)
+    rng = unary(ch, "/etcdserverpb.KV/Range", req, rpc_pb2.RangeResponse)
+    try:
+        rng(req, metadata=hasleader, timeout=5)
+        raise AssertionError("a hasleader Range was answered")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.UNAVAILABLE and
+              e.details() == "etcdserver: no leader",
+              "a hasleader Range: %s %r" % (e.code(), e.details()))
+    check(rng(req, timeout=5).header.revision > 0, "a serializable Range")
     b.close()
 
 
