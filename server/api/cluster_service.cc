@@ -3,8 +3,15 @@
 // are answered once their configuration change entry is applied here; every
 // response carries the member list afterwards and a header whose revision
 // is 0, as etcd 3.4's.
+//
+// MemberPromote runs on the leader, which alone sees whether the learner is
+// in sync: a follower forwards it there (LeaderForwarder, as etcd 3.4
+// forwards to its leader's /members/promote/<id>) and answers with the
+// leader's member list or error; without a leader it waits, then
+// "etcdserver: no leader" or "etcdserver: request timed out".
 
 #include "etcdserverpb/rpc.pb.h"
+#include "server/api/leader_forwarder.h"
 #include "server/api/services.h"
 #include "server/api/unary.h"
 #include "server/membership/manager.h"
@@ -48,6 +55,22 @@ membership::Manager::MembersCallback Reply(const MemberContext* ctx,
     Fill(ctx, &r);
     call->Reply(r.SerializeAsString());
   };
+}
+
+// The leader's side of a MemberPromote: etcd's checks (the learner in sync
+// with this leader), the proposal, the answer once applied here.
+void ServePromote(const MemberContext* ctx,
+                  const cairnpb::LeaderRequest& request,
+                  LeaderForwarder::Answer done) {
+  if (!ctx->node->is_leader()) return done(ErrNotPrimary(), {});
+  ctx->membership->Promote(
+      request.promote().id(), /*timeout_ms=*/0,
+      [ctx, done](const base::Status& s, const cairnpb::Member&) {
+        if (!s.ok()) return done(s, {});
+        cairnpb::LeaderResponse r;
+        Fill(ctx, r.mutable_promote());
+        done(base::Status::OK(), std::move(r));
+      });
 }
 
 }  // namespace
@@ -97,14 +120,33 @@ void RegisterCluster(const MemberContext* ctx, grpc::MethodRegistry* registry) {
             req.id(), urls, TimeoutMs(call, ctx->node->loop()),
             Reply<etcdserverpb::MemberUpdateResponse>(ctx, call));
       });
+  if (ctx->forwarder != nullptr) {
+    ctx->forwarder->SetHandler(cairnpb::LeaderRequest::kPromote,
+                               [ctx](const cairnpb::LeaderRequest& request,
+                                     LeaderForwarder::Answer done) {
+                                 ServePromote(ctx, request, std::move(done));
+                               });
+  }
   registry->AddUnary(
       "/etcdserverpb.Cluster/MemberPromote",
       [ctx](grpc::CallPtr call, std::string bytes) {
         etcdserverpb::MemberPromoteRequest req;
         if (!ParseRequest(call, ctx, bytes, &req)) return;
-        ctx->membership->Promote(
-            req.id(), TimeoutMs(call, ctx->node->loop()),
-            Reply<etcdserverpb::MemberPromoteResponse>(ctx, call));
+        if (ctx->forwarder == nullptr) {
+          return ctx->membership->Promote(
+              req.id(), TimeoutMs(call, ctx->node->loop()),
+              Reply<etcdserverpb::MemberPromoteResponse>(ctx, call));
+        }
+        cairnpb::LeaderRequest request;
+        *request.mutable_promote() = req;
+        ctx->forwarder->Run(
+            std::move(request),
+            [ctx, call](const base::Status& s, cairnpb::LeaderResponse r) {
+              if (!s.ok()) return call->Finish(s);
+              // The leader's member list, this member's header (etcd).
+              FillHeader(ctx, r.mutable_promote()->mutable_header());
+              call->Reply(r.promote().SerializeAsString());
+            });
       });
 }
 

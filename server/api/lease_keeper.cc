@@ -12,16 +12,6 @@
 #include "server/metrics/server_metrics.h"
 
 namespace server::api {
-namespace {
-
-// etcd's ErrNotPrimary: this member cannot answer for the lease clock now
-// (not the leader, or not promoted yet); the asking member retries.
-base::Status ErrNotPrimary() {
-  return base::Status::Unavailable("lease: not the primary lessor");
-}
-
-}  // namespace
-
 int64_t LeaseKeeper::NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -29,35 +19,38 @@ int64_t LeaseKeeper::NowMs() {
 }
 
 LeaseKeeper::LeaseKeeper(uv_loop_t* loop, Node* node, kvstore::Store* store,
-                         uint64_t extend_ms, uint64_t request_timeout_ms,
+                         LeaderForwarder* forwarder, uint64_t extend_ms,
                          std::function<int64_t()> clock)
     : loop_(loop),
       node_(node),
       store_(store),
+      forwarder_(forwarder),
       extend_ms_(extend_ms),
-      request_timeout_ms_(request_timeout_ms),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)) {
+  for (auto kind :
+       {cairnpb::LeaderRequest::kKeepAlive, cairnpb::LeaderRequest::kTimeToLive,
+        cairnpb::LeaderRequest::kLeases}) {
+    forwarder_->SetHandler(
+        kind, [this](const cairnpb::LeaderRequest& r, Answer done) {
+          ServeLocal(r, std::move(done));
+        });
+  }
+}
 
 base::Status LeaseKeeper::Start() {
-  for (auto* t : {&timer_, &retry_timer_}) {
-    int rc = uv_timer_init(loop_, t->get());
-    if (rc < 0) {
-      return base::Status::Internal(std::string("lease timer: ") +
-                                    uv_strerror(rc));
-    }
-    t->MarkInitialized();
-    (*t)->data = this;
+  int rc = uv_timer_init(loop_, timer_.get());
+  if (rc < 0) {
+    return base::Status::Internal(std::string("lease timer: ") +
+                                  uv_strerror(rc));
   }
+  timer_.MarkInitialized();
+  timer_->data = this;
   uv_timer_start(timer_.get(), &LeaseKeeper::OnTimer, kScanIntervalMs,
                  kScanIntervalMs);
   return base::Status::OK();
 }
 
-void LeaseKeeper::Stop() {
-  timer_.Close();
-  retry_timer_.Close();
-  retry_.clear();
-}
+void LeaseKeeper::Stop() { timer_.Close(); }
 
 bool LeaseKeeper::primary() const {
   return node_->is_leader() && promoted_term_ == node_->term();
@@ -78,123 +71,47 @@ void LeaseKeeper::Renew(int64_t id, Done<int64_t> done) {
     if (ttl.status() == kvstore::ErrLeaseNotFound()) return done(ttl);
   }
   auto answer = [done = std::move(done)](const base::Status& s,
-                                         cairnpb::LeaseForwardResponse r) {
+                                         cairnpb::LeaderResponse r) {
     if (!s.ok()) return done(s);
     done(r.keep_alive().ttl());
   };
-  cairnpb::LeaseForwardRequest request;
+  cairnpb::LeaderRequest request;
   request.mutable_keep_alive()->set_id(id);
   if (primary()) return ServeLocal(request, std::move(answer));
-  Run(std::move(request), std::move(answer));
+  forwarder_->Run(std::move(request), std::move(answer));
 }
 
 void LeaseKeeper::TimeToLive(const etcdserverpb::LeaseTimeToLiveRequest& r,
                              Done<etcdserverpb::LeaseTimeToLiveResponse> done) {
-  cairnpb::LeaseForwardRequest request;
+  cairnpb::LeaderRequest request;
   *request.mutable_time_to_live() = r;
-  Run(std::move(request),
-      [done = std::move(done)](const base::Status& s,
-                               cairnpb::LeaseForwardResponse resp) {
-        if (!s.ok()) return done(s);
-        done(std::move(*resp.mutable_time_to_live()));
-      });
+  forwarder_->Run(std::move(request),
+                  [done = std::move(done)](const base::Status& s,
+                                           cairnpb::LeaderResponse resp) {
+                    if (!s.ok()) return done(s);
+                    done(std::move(*resp.mutable_time_to_live()));
+                  });
 }
 
 void LeaseKeeper::Leases(Done<etcdserverpb::LeaseLeasesResponse> done) {
   if (node_->leader() == 0) return done(store_->LeaseLeases());
-  cairnpb::LeaseForwardRequest request;
+  cairnpb::LeaderRequest request;
   request.mutable_leases();
-  Run(std::move(request),
-      [done = std::move(done)](const base::Status& s,
-                               cairnpb::LeaseForwardResponse resp) {
-        if (!s.ok()) return done(s);
-        done(std::move(*resp.mutable_leases()));
-      });
+  forwarder_->Run(std::move(request),
+                  [done = std::move(done)](const base::Status& s,
+                                           cairnpb::LeaderResponse resp) {
+                    if (!s.ok()) return done(s);
+                    done(std::move(*resp.mutable_leases()));
+                  });
 }
 
-void LeaseKeeper::Serve(const std::string& bytes,
-                        std::function<void(std::string)> reply) {
-  cairnpb::LeaseForwardRequest request;
-  auto answer = [reply = std::move(reply)](const base::Status& s,
-                                           cairnpb::LeaseForwardResponse r) {
-    if (!s.ok()) {
-      r.Clear();
-      r.set_code(static_cast<int32_t>(s.code()));
-      r.set_message(s.message());
-    }
-    reply(r.SerializeAsString());
-  };
-  if (!request.ParseFromString(bytes)) {
-    return answer(base::Status::InvalidArgument("etcdserver: bad request"), {});
-  }
-  ServeLocal(request, std::move(answer));
-}
-
-void LeaseKeeper::Run(cairnpb::LeaseForwardRequest request, Answer done) {
-  auto op = std::make_shared<Op>();
-  op->request = std::move(request);
-  op->done = std::move(done);
-  op->deadline_ms = uv_now(loop_) + request_timeout_ms_;
-  Attempt(std::move(op));
-}
-
-void LeaseKeeper::Attempt(std::shared_ptr<Op> op) {
-  if (uv_now(loop_) >= op->deadline_ms) {
-    return op->done(node_->leader() == 0 ? ErrNoLeader() : ErrTimeout(), {});
-  }
-  if (node_->is_leader()) {
-    return ServeLocal(op->request, [this, op](const base::Status& s,
-                                              cairnpb::LeaseForwardResponse r) {
-      if (s == ErrNotPrimary()) return Retry(op);
-      op->done(s, std::move(r));
-    });
-  }
-  const uint64_t leader = node_->leader();
-  if (leader == 0 || !forward_) return Retry(op);
-  // The keeper outlives the transport's callbacks (Member closes the
-  // transport first).
-  forward_(leader, op->request.SerializeAsString(),
-           [this, op](base::Result<std::string> bytes) {
-             if (!bytes.ok()) return Retry(op);
-             cairnpb::LeaseForwardResponse r;
-             if (!r.ParseFromString(*bytes)) {
-               return op->done(base::Status::Internal(
-                                   "etcdserver: bad lease answer from leader"),
-                               {});
-             }
-             if (r.code() == 0)
-               return op->done(base::Status::OK(), std::move(r));
-             base::Status s(static_cast<base::StatusCode>(r.code()),
-                            r.message());
-             if (s == ErrNotPrimary()) return Retry(op);
-             op->done(s, {});
-           });
-}
-
-void LeaseKeeper::Retry(std::shared_ptr<Op> op) {
-  // Not started, or stopped: the request is dropped.
-  if (!retry_timer_.initialized() || retry_timer_.closing()) return;
-  retry_.push_back(std::move(op));
-  if (retry_.size() == 1) {
-    uv_timer_start(retry_timer_.get(), &LeaseKeeper::OnRetryTimer, kRetryMs, 0);
-  }
-}
-
-void LeaseKeeper::OnRetryTimer(uv_timer_t* t) {
-  auto* self = static_cast<LeaseKeeper*>(t->data);
-  if (self == nullptr) return;
-  std::vector<std::shared_ptr<Op>> ops = std::move(self->retry_);
-  self->retry_.clear();
-  for (auto& op : ops) self->Attempt(std::move(op));
-}
-
-void LeaseKeeper::ServeLocal(const cairnpb::LeaseForwardRequest& request,
+void LeaseKeeper::ServeLocal(const cairnpb::LeaderRequest& request,
                              Answer done) {
   PromoteIfDue();
   if (!primary()) return done(ErrNotPrimary(), {});
-  cairnpb::LeaseForwardResponse resp;
+  cairnpb::LeaderResponse resp;
   switch (request.request_case()) {
-    case cairnpb::LeaseForwardRequest::kKeepAlive: {
+    case cairnpb::LeaderRequest::kKeepAlive: {
       const int64_t id = request.keep_alive().id();
       if (revoking_.count(id) != 0) {
         revoke_waiters_[id].push_back(std::move(done));
@@ -213,11 +130,11 @@ void LeaseKeeper::ServeLocal(const cairnpb::LeaseForwardRequest& request,
       resp.mutable_keep_alive()->set_ttl(*ttl);
       return done(base::Status::OK(), std::move(resp));
     }
-    case cairnpb::LeaseForwardRequest::kTimeToLive:
+    case cairnpb::LeaderRequest::kTimeToLive:
       *resp.mutable_time_to_live() =
           store_->LeaseTimeToLive(request.time_to_live(), clock_());
       return done(base::Status::OK(), std::move(resp));
-    case cairnpb::LeaseForwardRequest::kLeases:
+    case cairnpb::LeaderRequest::kLeases:
       *resp.mutable_leases() = store_->LeaseLeases();
       return done(base::Status::OK(), std::move(resp));
     default:

@@ -19,13 +19,13 @@
 //              until it is promoted again.
 //
 // Keep-alives, time-to-live queries and lease lists are answered by the
-// primary alone. A follower forwards them to the leader on a peer request
-// stream (a LeaseForwardRequest, as etcd forwards to its leader's /leases
-// and /leases/internal) and relays the leader's answer; nothing goes
-// through the log. Without a leader, or while the leader has not promoted
-// yet (etcd's ErrNotPrimary), the request waits and is tried again every
-// kRetryMs until the request timeout: then ErrNoLeader() without a leader,
-// else ErrTimeout().
+// primary alone. A follower forwards them to the leader through the
+// LeaderForwarder (a cairnpb.LeaderRequest on a peer request stream, as
+// etcd forwards to its leader's /leases and /leases/internal) and relays
+// the leader's answer; nothing goes through the log. Without a leader, or
+// while the leader has not promoted yet (etcd's ErrNotPrimary), the request
+// waits and is tried again until the request timeout: then ErrNoLeader()
+// without a leader, else ErrTimeout().
 //
 // A keep-alive for a lease past its deadline but not revoked yet does not
 // renew it (etcd 3.4's lessor.Renew): the primary revokes it through raft
@@ -57,6 +57,7 @@
 #include "cairnpb/internal.pb.h"
 #include "etcdserverpb/rpc.pb.h"
 #include "kvstore/store.h"
+#include "server/api/leader_forwarder.h"
 #include "server/api/services.h"
 #include "server/net/handle.h"
 #include "server/node/node.h"
@@ -67,13 +68,6 @@ class LeaseKeeper {
  public:
   static constexpr uint64_t kScanIntervalMs = 500;
   static constexpr size_t kRevokesPerScan = 500;
-  static constexpr uint64_t kRetryMs = 100;
-
-  // Sends a serialized LeaseForwardRequest to member `to`; `done` gets the
-  // serialized LeaseForwardResponse, or the transport's error.
-  using ForwardFn =
-      std::function<void(uint64_t to, std::string request,
-                         std::function<void(base::Result<std::string>)> done)>;
   template <typename T>
   using Done = std::function<void(base::Result<T>)>;
 
@@ -82,23 +76,20 @@ class LeaseKeeper {
   static int64_t NowMs();
 
   // `extend_ms` is what promotion adds to every TTL (etcd: one election
-  // timeout); `request_timeout_ms` bounds how long a request waits for a
-  // leader (etcd's ReqTimeout). `node` and `store` must outlive the keeper.
-  // `clock` reads lease deadlines' clock: the store's (tests pass a fake).
+  // timeout). The keeper answers the lease kinds of `forwarder`'s requests
+  // on this member and runs its own on the leader through it. `node`,
+  // `store` and `forwarder` must outlive the keeper; the keeper outlives
+  // the forwarder's calls. `clock` reads lease deadlines' clock: the
+  // store's (tests pass a fake).
   LeaseKeeper(uv_loop_t* loop, Node* node, kvstore::Store* store,
-              uint64_t extend_ms, uint64_t request_timeout_ms,
+              LeaderForwarder* forwarder, uint64_t extend_ms,
               std::function<int64_t()> clock = &LeaseKeeper::NowMs);
   LeaseKeeper(const LeaseKeeper&) = delete;
   LeaseKeeper& operator=(const LeaseKeeper&) = delete;
 
-  // How a follower reaches the leader. Until set, requests on a follower
-  // wait for a leadership of this member and time out.
-  void SetForward(ForwardFn forward) { forward_ = std::move(forward); }
-
   base::Status Start();
-  // Closes the timers; requests waiting to be retried are dropped without
-  // an answer. Revokes in flight still finish (the node answers them
-  // before it stops).
+  // Closes the timer. Revokes in flight still finish (the node answers
+  // them before it stops).
   void Stop();
 
   // A keep-alive received by this member: restarts the lease's countdown
@@ -114,11 +105,6 @@ class LeaseKeeper {
   // knows no leader answers from its own table (as etcd does).
   void Leases(Done<etcdserverpb::LeaseLeasesResponse> done);
 
-  // The leader's side: a serialized LeaseForwardRequest from a peer;
-  // `reply` gets the serialized LeaseForwardResponse.
-  void Serve(const std::string& request,
-             std::function<void(std::string)> reply);
-
   // Whether this member is the leader and has promoted its leases.
   bool primary() const;
   // Promotes now if this member leads and has applied its term's first
@@ -129,38 +115,23 @@ class LeaseKeeper {
   void PromoteIfDue();
 
  private:
-  using Answer =
-      std::function<void(const base::Status&, cairnpb::LeaseForwardResponse)>;
-  struct Op {
-    cairnpb::LeaseForwardRequest request;
-    Answer done;
-    uint64_t deadline_ms = 0;
-  };
+  using Answer = LeaderForwarder::Answer;
 
   static void OnTimer(uv_timer_t* t);
-  static void OnRetryTimer(uv_timer_t* t);
   void Scan();
   void MaybePromote();
   void RevokeExpired();
   void StartRevoke(int64_t id);
-  // Runs `request` on the primary, wherever it is, retrying until the
-  // request timeout.
-  void Run(cairnpb::LeaseForwardRequest request, Answer done);
-  void Attempt(std::shared_ptr<Op> op);
-  void Retry(std::shared_ptr<Op> op);
-  // Answers on this member if it is the primary; else ErrNotPrimary.
-  void ServeLocal(const cairnpb::LeaseForwardRequest& request, Answer done);
+  // Answers on this member if it is the primary; else ErrNotPrimary().
+  void ServeLocal(const cairnpb::LeaderRequest& request, Answer done);
 
   uv_loop_t* const loop_;
   Node* const node_;
   kvstore::Store* const store_;
+  LeaderForwarder* const forwarder_;
   const uint64_t extend_ms_;
-  const uint64_t request_timeout_ms_;
   const std::function<int64_t()> clock_;
-  ForwardFn forward_;
   net::UvHandle<uv_timer_t> timer_;
-  net::UvHandle<uv_timer_t> retry_timer_;
-  std::vector<std::shared_ptr<Op>> retry_;
   // The term whose leases were promoted (0 = none), and for a term in
   // which this member leads but has not promoted yet: that term and the
   // index its log must be applied to first.

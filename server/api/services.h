@@ -36,6 +36,8 @@
 
 namespace server::api {
 
+class LeaderForwarder;
+
 // What the services need to know about the member.
 struct MemberContext {
   Node* node = nullptr;
@@ -44,6 +46,9 @@ struct MemberContext {
   std::vector<InitialMemberId> members;  // The --initial-cluster members.
   // The member registry and its changes (the Cluster service).
   membership::Manager* membership = nullptr;
+  // Runs requests only the leader answers there (MemberPromote); null in
+  // tests that use no peers: those run here.
+  LeaderForwarder* forwarder = nullptr;
   std::vector<std::string> client_urls;  // This member's advertised.
   uint64_t max_request_bytes = 1572864;
   // <data-dir>: Snapshot writes its temporary copy under <data-dir>/member.

@@ -119,12 +119,12 @@ base::Result<std::unique_ptr<Member>> Member::Open(
         loop, config.auto_compaction_mode, retention, std::move(hooks));
   }
 
-  m->lease_keeper_ = std::make_unique<api::LeaseKeeper>(
-      loop, m->node_.get(), m->store_.get(), config.election_timeout_ms,
-      request_timeout_ms);
-  // Keep-alives and time-to-live queries reach the leader on a peer
-  // request stream (docs/architecture.md, "Leases").
-  m->lease_keeper_->SetForward(
+  // Requests only the leader answers (lease keep-alives and queries,
+  // member promotion) reach it on a peer request stream
+  // (docs/peer-protocol.md, "Request streams").
+  m->forwarder_ = std::make_unique<api::LeaderForwarder>(loop, m->node_.get(),
+                                                         request_timeout_ms);
+  m->forwarder_->SetForward(
       [mp](uint64_t to, std::string request,
            std::function<void(base::Result<std::string>)> done) {
         if (!mp->transport_) {
@@ -132,12 +132,16 @@ base::Result<std::unique_ptr<Member>> Member::Open(
         }
         mp->transport_->Call(to, std::move(request), std::move(done));
       });
+  m->lease_keeper_ = std::make_unique<api::LeaseKeeper>(
+      loop, m->node_.get(), m->store_.get(), m->forwarder_.get(),
+      config.election_timeout_ms);
 
   m->context_.node = m->node_.get();
   m->context_.store = m->store_.get();
   m->context_.name = config.name;
   m->context_.members = InitialMemberIds(config);
   m->context_.membership = m->membership_.get();
+  m->context_.forwarder = m->forwarder_.get();
   for (const Url& u : config.advertise_client_urls) {
     m->context_.client_urls.push_back(u.ToString());
   }
@@ -179,14 +183,15 @@ base::Status Member::Start() {
                                               if (on_fatal_)
                                                 on_fatal_(ErrMemberRemoved());
                                             }));
-  api::LeaseKeeper* keeper = lease_keeper_.get();
-  transport_->SetOnRequest([keeper](uint64_t /*from*/, std::string body,
-                                    std::function<void(std::string)> reply) {
-    keeper->Serve(body, std::move(reply));
+  api::LeaderForwarder* forwarder = forwarder_.get();
+  transport_->SetOnRequest([forwarder](uint64_t /*from*/, std::string body,
+                                       std::function<void(std::string)> reply) {
+    forwarder->Serve(body, std::move(reply));
   });
   CAIRN_RETURN_IF_ERROR(node_->Start());
   CAIRN_RETURN_IF_ERROR(membership_->Start(node_.get()));
   if (compactor_) CAIRN_RETURN_IF_ERROR(compactor_->Start());
+  CAIRN_RETURN_IF_ERROR(forwarder_->Start());
   CAIRN_RETURN_IF_ERROR(lease_keeper_->Start());
   http::ClientPortOptions options;
   // As etcd: gRPC accepts max-request-bytes plus room for the envelope; the
@@ -218,6 +223,7 @@ void Member::Shutdown(std::function<void()> done) {
       // After the node: it answered the compactor's pending proposal.
       if (compactor_) compactor_->Stop();
       lease_keeper_->Stop();
+      forwarder_->Stop();
       if (!transport_) return (*finish)();
       transport_->Close([finish] { (*finish)(); });
     });

@@ -18,6 +18,7 @@
 
 #include "base/result.h"
 #include "kvstore/store.h"
+#include "server/api/leader_forwarder.h"
 #include "server/api/lease_keeper.h"
 #include "server/api/services.h"
 #include "server/api/watch_hub.h"
@@ -73,6 +74,7 @@ class Member {
   std::function<void(const base::Status&)> on_fatal_;
   std::unique_ptr<api::WatchHub> watch_hub_;
   std::unique_ptr<AutoCompactor> compactor_;  // null when disabled
+  std::unique_ptr<api::LeaderForwarder> forwarder_;
   std::unique_ptr<api::LeaseKeeper> lease_keeper_;
   api::MemberContext context_;
   grpc::MethodRegistry methods_;

@@ -331,9 +331,10 @@ void Manager::Promote(uint64_t id, uint64_t timeout_ms, MembersCallback done) {
     if (l != st.progress.end()) learner_match = l->second.match;
     if (me != st.progress.end()) leader_match = me->second.match;
   } else if (node_ != nullptr) {
-    // Only the leader knows the learner's progress; etcd forwards the
-    // request to it. Cairn refuses on a follower with etcd's error for a
-    // learner that is not known to be in sync.
+    // Only the leader knows the learner's progress: the Cluster service
+    // runs Promote there (api::LeaderForwarder, as etcd forwards it). Run
+    // on a follower anyway, a learner is refused with etcd's error for one
+    // not known to be in sync.
     const cairnpb::Member* m = registry_.Find(id);
     if (m != nullptr && m->is_learner()) return done(ErrLearnerNotReady(), {});
   }

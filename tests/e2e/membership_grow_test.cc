@@ -2,10 +2,11 @@
 // etcdctl, while a client writes continuously: grow 1 -> 3 -> 5 (each new
 // member added as a learner, started with --initial-cluster-state existing
 // and the ETCD_INITIAL_CLUSTER `member add` printed, promoted once caught
-// up), replace a member (remove it, add a new one with a new data dir),
-// shrink 5 -> 3 -> 1 (the leader removed too). Every removed member exits
-// saying why; at the end every acknowledged write is on the last member and
-// the members agree on HashKV.
+// up; once there is a follower, the promotes go to a follower's endpoint
+// only, which forwards them to the leader as etcd does), replace a member
+// (remove it, add a new one with a new data dir), shrink 5 -> 3 -> 1 (the
+// leader removed too). Every removed member exits saying why; at the end every
+// acknowledged write is on the last member and the members agree on HashKV.
 //
 // CAIRN_MEMBERSHIP_ROUNDS (default 1) repeats the replace step and a
 // grow/shrink cycle between 3 and 5 members that many times (docs/testing.md).
@@ -75,12 +76,25 @@ class Membership {
     return leader;
   }
 
+  // A voter other than `leader`, or `leader` when it is the only one.
+  int Follower(int leader) const {
+    for (int i : voters_) {
+      if (i != leader) return i;
+    }
+    return leader;
+  }
+  // How many members were promoted through a follower's endpoint.
+  int promoted_via_follower() const { return promoted_via_follower_; }
+
   // `member add --learner`, a refused early promote, the start with
-  // --initial-cluster-state existing, then promote until it is in sync.
+  // --initial-cluster-state existing, then promote until it is in sync; the
+  // promotes are sent to a follower when there is one (etcdctl
+  // --endpoints=<follower>).
   void Add(int slot) {
     SCOPED_TRACE("adding " + c_->member(slot).name);
     int leader = WaitLeader();
     ASSERT_GE(leader, 0);
+    const int via = Follower(leader);
     CommandResult add =
         c_->Etcdctl({"member", "add", c_->member(slot).name,
                      "--peer-urls=" + c_->PeerUrl(slot), "--learner"},
@@ -98,8 +112,9 @@ class Membership {
     EXPECT_NE(add.out.find("ETCD_INITIAL_CLUSTER_STATE=\"existing\""),
               std::string::npos)
         << add.out;
-    // Not started yet, so not in sync: etcd's refusal.
-    CommandResult early = c_->Etcdctl({"member", "promote", id}, "", leader);
+    // Not started yet, so not in sync: etcd's refusal (the leader's, when
+    // sent to a follower).
+    CommandResult early = c_->Etcdctl({"member", "promote", id}, "", via);
     EXPECT_NE(early.exit_code, 0);
     EXPECT_NE(early.err.find(kNotInSync), std::string::npos) << early.err;
 
@@ -109,7 +124,8 @@ class Membership {
         [&] {
           int l = Leader();
           if (l < 0) return false;
-          CommandResult r = c_->Etcdctl({"member", "promote", id}, "", l);
+          CommandResult r =
+              c_->Etcdctl({"member", "promote", id}, "", Follower(l));
           if (r.exit_code != 0 && r.err.find(kNotInSync) == std::string::npos) {
             ADD_FAILURE() << "promote: " << r.err;
           }
@@ -117,6 +133,7 @@ class Membership {
         },
         seconds(30));
     ASSERT_TRUE(promoted) << c_->member(slot).process->ReadLog();
+    if (voters_.size() > 1) ++promoted_via_follower_;
     ASSERT_TRUE(c_->WaitHealthy(slot, seconds(20)))
         << c_->member(slot).process->ReadLog();
     // Started (published) before the next change, as an operator checks
@@ -182,6 +199,7 @@ class Membership {
   Cluster* c_;
   Writer* w_;
   std::vector<int> voters_;
+  int promoted_via_follower_ = 0;
 };
 
 TEST(MembershipGrowTest, GrowReplaceShrinkWhileWriting) {
@@ -237,6 +255,8 @@ TEST(MembershipGrowTest, GrowReplaceShrinkWhileWriting) {
     }
   }
   ASSERT_NO_FATAL_FAILURE(ms.CheckList());
+  // The third, fourth and fifth members were promoted through a follower.
+  EXPECT_EQ(ms.promoted_via_follower(), 3);
   check();
 
   writer = std::make_unique<Writer>(c.get(), ms.voters(), "w2");

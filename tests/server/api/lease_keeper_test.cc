@@ -47,10 +47,12 @@ class LeaseKeeperTest : public ::testing::Test {
     ASSERT_TRUE(node.ok()) << node.status();
     node_ = std::move(node).value();
     ASSERT_TRUE(node_->Start().ok());
-    keeper_ = std::make_unique<LeaseKeeper>(&loop_, node_.get(), store_.get(),
-                                            /*extend_ms=*/1000,
-                                            /*request_timeout_ms=*/5000,
-                                            [this] { return now_ms_; });
+    forwarder_ = std::make_unique<LeaderForwarder>(&loop_, node_.get(),
+                                                   /*request_timeout_ms=*/5000);
+    ASSERT_TRUE(forwarder_->Start().ok());
+    keeper_ = std::make_unique<LeaseKeeper>(
+        &loop_, node_.get(), store_.get(), forwarder_.get(),
+        /*extend_ms=*/1000, [this] { return now_ms_; });
     ASSERT_TRUE(keeper_->Start().ok());
     ASSERT_TRUE(RunUntil([&] {
       keeper_->PromoteIfDue();
@@ -63,10 +65,12 @@ class LeaseKeeperTest : public ::testing::Test {
     if (node_) node_->Stop([&] { stopped = true; });
     EXPECT_TRUE(RunUntil([&] { return stopped; }));
     if (keeper_) keeper_->Stop();
+    if (forwarder_) forwarder_->Stop();
     node_.reset();
     uv_run(&loop_, UV_RUN_DEFAULT);
     EXPECT_EQ(uv_loop_close(&loop_), 0);
     keeper_.reset();
+    forwarder_.reset();
     sm_.reset();
     store_.reset();
     fs::remove_all(dir_);
@@ -111,6 +115,7 @@ class LeaseKeeperTest : public ::testing::Test {
   std::unique_ptr<kvstore::Store> store_;
   std::unique_ptr<KvStateMachine> sm_;
   std::unique_ptr<Node> node_;
+  std::unique_ptr<LeaderForwarder> forwarder_;
   std::unique_ptr<LeaseKeeper> keeper_;
   bool revoked_when_answered_ = false;
 };
@@ -143,6 +148,40 @@ TEST_F(LeaseKeeperTest, ExpiredLeaseIsRevokedNotRenewed) {
   EXPECT_EQ(store_->CurrentRevision(), 3);  // the put, then the delete
   // Unknown leases: not found at once.
   EXPECT_EQ(Renew(8).status(), kvstore::ErrLeaseNotFound());
+}
+
+// The leader's side of forwarded requests: what a follower's request stream
+// carries in, and the answer it carries back.
+TEST_F(LeaseKeeperTest, ServesForwardedRequests) {
+  cairnpb::InternalRequest grant;
+  grant.mutable_lease_grant()->set_id(9);
+  grant.mutable_lease_grant()->set_ttl(30);
+  ASSERT_TRUE(Propose(grant).ok());
+  auto serve = [&](const std::string& bytes) {
+    std::optional<cairnpb::LeaderResponse> out;
+    forwarder_->Serve(bytes, [&](std::string answer) {
+      cairnpb::LeaderResponse r;
+      EXPECT_TRUE(r.ParseFromString(answer));
+      out = std::move(r);
+    });
+    EXPECT_TRUE(RunUntil([&] { return out.has_value(); }));
+    return out.value_or(cairnpb::LeaderResponse());
+  };
+  cairnpb::LeaderRequest ttl;
+  ttl.mutable_time_to_live()->set_id(9);
+  cairnpb::LeaderResponse r = serve(ttl.SerializeAsString());
+  EXPECT_EQ(r.code(), 0) << r.message();
+  EXPECT_EQ(r.time_to_live().ttl(), 30);
+  EXPECT_EQ(r.time_to_live().grantedttl(), 30);
+  // Garbage, and a kind nobody here answers (no Cluster service): refused.
+  r = serve("\xff\xff\xff");
+  EXPECT_EQ(r.code(), static_cast<int>(base::StatusCode::kInvalidArgument));
+  EXPECT_EQ(r.message(), "etcdserver: bad request");
+  cairnpb::LeaderRequest promote;
+  promote.mutable_promote()->set_id(9);
+  r = serve(promote.SerializeAsString());
+  EXPECT_EQ(r.message(), "etcdserver: bad request");
+  EXPECT_FALSE(r.has_promote());
 }
 
 }  // namespace
