@@ -303,12 +303,13 @@ std::string NormalizeEtcdctlOutput(const std::string& text) {
       new std::regex("endpoint://client-[0-9a-f-]+/");
   static const std::regex* endpoint = new std::regex("127\\.0\\.0\\.1:[0-9]+");
   // A random 64-bit ID prints with fewer digits when it has leading zero
-  // nibbles (14 digits about once in 270 IDs); shorter hex runs are masked
+  // nibbles (14 digits about once in 270 IDs; etcdctl pads some with
+  // spaces to 16); shorter hex runs are masked
   // only where an ID stands, since other output has such runs too.
   static const std::regex* short_id_listed =
       new std::regex("\\b[0-9a-f]{12,14}(?=, (un)?started)");
   static const std::regex* short_id_named =
-      new std::regex("\\b(Member|member|cluster|ID) [0-9a-f]{12,14}\\b");
+      new std::regex("\\b(Member|member|cluster|ID) +[0-9a-f]{12,14}\\b");
   std::string s = std::regex_replace(text, *id_hex, "<id>");
   s = std::regex_replace(s, *short_id_listed, "<id>");
   s = std::regex_replace(s, *short_id_named, "$1 <id>");

@@ -37,7 +37,7 @@ TEST(NormalizeTest, MasksIdsAndTerms) {
 
 TEST(NormalizeTest, MasksIdsWithLeadingZeroNibbles) {
   EXPECT_EQ(NormalizeEtcdctlOutput(
-                "Member 9e05c52164694d added to cluster 3cdc5d3f8a2b1c0\n"
+                "Member   9e05c52164694d added to cluster 3cdc5d3f8a2b1c0\n"
                 "9e05c52164694d, unstarted, , http://127.0.0.1:1\n"
                 "revision 12345678901234\n"),
             "Member <id> added to cluster <id>\n"
