@@ -39,7 +39,7 @@ inline uint64_t Size(const raftpb::Entry& e) { return raftpb::EntrySize(e); }
 
 // A message with etcd's test shorthand pb.Message{From, To, Type, Term}.
 inline raftpb::Message Msg(uint64_t from, uint64_t to, raftpb::MessageType type,
-                           uint64_t term) {
+                           uint64_t term = 0) {
   raftpb::Message m;
   m.from = from;
   m.to = to;

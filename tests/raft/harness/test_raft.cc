@@ -124,16 +124,6 @@ void SetRandomizedElectionTimeout(raft::Raft& r, int timeout) {
   r.set_randomized_election_timeout(timeout);
 }
 
-raftpb::Message Msg(uint64_t from, uint64_t to, raftpb::MessageType type,
-                    uint64_t term) {
-  raftpb::Message m;
-  m.from = from;
-  m.to = to;
-  m.type = type;
-  m.term = term;
-  return m;
-}
-
 raftpb::Message Hup(uint64_t id) { return Msg(id, id, raftpb::kMsgHup); }
 raftpb::Message Beat(uint64_t id) { return Msg(id, id, raftpb::kMsgBeat); }
 

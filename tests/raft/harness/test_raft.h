@@ -21,6 +21,7 @@
 #include "proto/raftpb/raftpb.h"
 #include "raft/config.h"
 #include "raft/raft.h"
+#include "tests/raft/core_test_util.h"
 #include "tests/raft/harness/network.h"
 #include "tests/raft/harness/printers.h"
 #include "tests/raft/harness/test_storage.h"
@@ -91,8 +92,7 @@ void SetRandomizedElectionTimeout(raft::Raft& r, int timeout);
 raftpb::Message Hup(uint64_t id);
 raftpb::Message Beat(uint64_t id);
 raftpb::Message Prop(uint64_t id, std::string_view data = "");
-raftpb::Message Msg(uint64_t from, uint64_t to, raftpb::MessageType type,
-                    uint64_t term = 0);
+using raft::test::Msg;  // tests/raft/core_test_util.h
 
 // Sorts messages by (to, type, from) so tests need not rely on the order in
 // which a node addresses its peers.

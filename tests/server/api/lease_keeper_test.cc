@@ -16,6 +16,7 @@
 #include "cairnpb/internal.pb.h"
 #include "kvstore/errors.h"
 #include "server/state_machine/kv_state_machine.h"
+#include "tests/server/node/node_test_util.h"
 
 namespace server::api {
 namespace {
@@ -36,14 +37,9 @@ class LeaseKeeperTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(store).value();
     sm_ = std::make_unique<KvStateMachine>(store_.get());
-    NodeOptions o;
-    o.member_id = 0x8e9e05c52164694d;
-    o.cluster_id = 0xcdf818194e3a8c32;
-    o.initial_voters = {o.member_id};
-    o.data_dir = (dir_ / "data").string();
-    o.tick_ms = 10;
-    o.election_ticks = 10;
-    auto node = Node::Open(&loop_, std::move(o), sm_.get());
+    auto node = Node::Open(
+        &loop_, testing::SingleMemberOptions((dir_ / "data").string()),
+        sm_.get());
     ASSERT_TRUE(node.ok()) << node.status();
     node_ = std::move(node).value();
     ASSERT_TRUE(node_->Start().ok());
@@ -77,12 +73,7 @@ class LeaseKeeperTest : public ::testing::Test {
   }
 
   bool RunUntil(const std::function<bool()>& done) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      uv_run(&loop_, UV_RUN_ONCE);
-    }
-    return true;
+    return testing::RunLoopUntil(&loop_, done);
   }
 
   base::Status Propose(const cairnpb::InternalRequest& r) {

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "tests/server/node/counter_state_machine.h"
+#include "tests/server/node/node_test_util.h"
 
 namespace server {
 namespace {
@@ -32,13 +33,7 @@ class NodeTest : public ::testing::Test {
   }
 
   NodeOptions Options() {
-    NodeOptions o;
-    o.member_id = 0x8e9e05c52164694d;
-    o.cluster_id = 0xcdf818194e3a8c32;
-    o.initial_voters = {o.member_id};
-    o.data_dir = (dir_ / "data").string();
-    o.tick_ms = 10;
-    o.election_ticks = 10;
+    NodeOptions o = testing::SingleMemberOptions((dir_ / "data").string());
     o.snapshot_count = snapshot_count_;
     o.catch_up_entries = 5;
     o.snapshots_to_keep = 2;
@@ -68,12 +63,7 @@ class NodeTest : public ::testing::Test {
 
   bool RunUntil(const std::function<bool()>& done,
                 std::chrono::seconds timeout = std::chrono::seconds(10)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      uv_run(&loop_, UV_RUN_ONCE);
-    }
-    return true;
+    return testing::RunLoopUntil(&loop_, done, timeout);
   }
 
   Outcome ProposeAndWait(const std::string& value) {
