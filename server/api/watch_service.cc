@@ -7,6 +7,15 @@
 #include "server/grpc/framing.h"
 
 namespace server::api {
+namespace {
+
+// etcd's "hasleader" metadata (clientv3.WithRequireLeader).
+bool RequiresLeader(const grpc::ServerCall& call) {
+  auto v = call.Find("hasleader");
+  return v && *v == "true";
+}
+
+}  // namespace
 
 void RegisterWatch(const MemberContext* ctx, WatchHub* hub,
                    grpc::MethodRegistry* registry) {
@@ -15,8 +24,7 @@ void RegisterWatch(const MemberContext* ctx, WatchHub* hub,
         // A client that requires a leader (clientv3.WithRequireLeader) was
         // refused by RequireLeaderPrecheck if there was none; the stream
         // also ends once the leader has been gone for a while.
-        auto has_leader = call->Find("hasleader");
-        const bool require_leader = has_leader && *has_leader == "true";
+        const bool require_leader = RequiresLeader(*call);
         // The sink holds the call weakly: the call's callbacks own the
         // stream, and they are dropped when the call ends.
         std::weak_ptr<grpc::ServerCall> weak = call;
@@ -55,8 +63,7 @@ void RegisterWatch(const MemberContext* ctx, WatchHub* hub,
 
 grpc::Precheck RequireLeaderPrecheck(const MemberContext* ctx) {
   return [ctx](const grpc::ServerCall& call) -> base::Status {
-    auto has_leader = call.Find("hasleader");
-    if (has_leader && *has_leader == "true" && ctx->node->leader() == 0) {
+    if (RequiresLeader(call) && ctx->node->leader() == 0) {
       return ErrNoLeader();
     }
     return base::Status::OK();
