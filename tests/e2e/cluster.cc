@@ -308,8 +308,9 @@ std::string NormalizeEtcdctlOutput(const std::string& text) {
   // only where an ID stands, since other output has such runs too.
   static const std::regex* short_id_listed =
       new std::regex("\\b[0-9a-f]{12,14}(?=, (un)?started)");
-  static const std::regex* short_id_named =
-      new std::regex("\\b(Member|member|cluster|ID) +[0-9a-f]{12,14}\\b");
+  static const std::regex* short_id_named = new std::regex(
+      "\\b(Member|member|member promote|member remove|member update|"
+      "cluster|ID) +[0-9a-f]{12,14}\\b");
   std::string s = std::regex_replace(text, *id_hex, "<id>");
   s = std::regex_replace(s, *short_id_listed, "<id>");
   s = std::regex_replace(s, *short_id_named, "$1 <id>");

@@ -39,10 +39,14 @@ TEST(NormalizeTest, MasksIdsWithLeadingZeroNibbles) {
   EXPECT_EQ(NormalizeEtcdctlOutput(
                 "Member   9e05c52164694d added to cluster 3cdc5d3f8a2b1c0\n"
                 "9e05c52164694d, unstarted, , http://127.0.0.1:1\n"
-                "revision 12345678901234\n"),
+                "revision 12345678901234\n"
+                "$ member promote c75965be780664\n"
+                "$ member remove c75965be780664\n"),
             "Member <id> added to cluster <id>\n"
             "<id>, unstarted, , http://<endpoint>\n"
-            "revision 12345678901234\n");
+            "revision 12345678901234\n"
+            "$ member promote <id>\n"
+            "$ member remove <id>\n");
 }
 
 TEST(NormalizeTest, MasksRetryWarningsEndpointsAndTimings) {
