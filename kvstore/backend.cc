@@ -85,15 +85,25 @@
 //   temp_store=MEMORY  Sorting temporaries never touch the disk.
 //   foreign_keys=OFF   No constraints across tables (invariant 5 is kept by
 //                      the store, whose apply is deterministic).
-//   wal_autocheckpoint=10000  Checkpoint once the WAL holds 10,000 pages
-//                      (~40 MiB) instead of SQLite's 1,000. Under NORMAL
-//                      each checkpoint costs two fsyncs (WAL, then database
-//                      file) on the apply thread; a tenth as many of them
-//                      took batch-1000 applies from ~153,000 to ~214,000
-//                      puts/s on this machine (docs/bench/kvstore.md). The
-//                      price: the -wal file grows to ~40 MiB and stays that
-//                      size (SQLite reuses it), and a crash replays at most
-//                      that much WAL on open.
+//   checkpoints        Not SQLite's wal_autocheckpoint, which runs the
+//                      checkpoint inline after the commit that passes the
+//                      limit: under NORMAL each costs two fsyncs (WAL, then
+//                      database file) and the writing of every page, and
+//                      the apply thread waited for all of it (tens of ms
+//                      at 10,000 pages, the worst of a 3-member cluster's
+//                      put latency). Instead OnWalCommit, the WAL hook,
+//                      asks the Checkpointer (checkpointer.h) for a PASSIVE
+//                      checkpoint on its own thread and connection once the
+//                      WAL holds kBackgroundCheckpointFrames pages (SQLite's
+//                      default of 1,000, ~4 MiB). It never blocks a commit;
+//                      when it has copied every frame and the next commit
+//                      finds no reader behind, that commit starts the -wal
+//                      file over. Should commits come so close together
+//                      that the WAL never starts over, the hook checkpoints
+//                      inline at kInlineCheckpointFrames (10,000, ~40 MiB),
+//                      which then copies only what the background one has
+//                      not. So the -wal file stays under ~40 MiB, and a
+//                      crash replays at most that much on open.
 //
 // ** STATES
 //
@@ -298,7 +308,26 @@ Backend::Backend(std::string path, sqlite3* db, FaultHook fault_hook)
 
 Backend::~Backend() {
   stmts_.reset();  // finalize every statement before closing
+  // The checkpointer's connection closes first, so that this one, the last,
+  // checkpoints the rest and removes the -wal file.
+  checkpointer_.reset();
   sqlite3_close(db_);
+}
+
+int Backend::OnWalCommit(void* arg, sqlite3* db, const char* name, int frames) {
+  auto* b = static_cast<Backend*>(arg);
+  if (frames >= kInlineCheckpointFrames) {
+    // The backstop: the background checkpoints have not let the WAL start
+    // over (commits came without a gap). This one runs while no commit can,
+    // so it leaves nothing behind and the next commit restarts the WAL.
+    // BUSY (the background one is running) or an error is retried at the
+    // next commit; the frames stay in the WAL meanwhile.
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                              nullptr);
+  } else if (frames >= kBackgroundCheckpointFrames) {
+    b->checkpointer_->Request();
+  }
+  return SQLITE_OK;
 }
 
 base::Status Backend::Error(int rc, std::string_view op) const {
@@ -336,9 +365,11 @@ base::Result<std::unique_ptr<Backend>> Backend::Open(const std::string& path,
   CAIRN_RETURN_IF_ERROR(b->Exec("PRAGMA mmap_size=1073741824", "mmap_size"));
   CAIRN_RETURN_IF_ERROR(b->Exec("PRAGMA temp_store=MEMORY", "temp_store"));
   CAIRN_RETURN_IF_ERROR(b->Exec("PRAGMA foreign_keys=OFF", "foreign_keys"));
-  CAIRN_RETURN_IF_ERROR(
-      b->Exec("PRAGMA wal_autocheckpoint=10000", "wal_autocheckpoint"));
   CAIRN_RETURN_IF_ERROR(b->Exec(kCreateSchema, "create schema"));
+  // Checkpoints: see "PRAGMAs" (the hook replaces wal_autocheckpoint).
+  CAIRN_ASSIGN_OR_RETURN(b->checkpointer_,
+                         Checkpointer::Start(path, SyncPragma(sync)));
+  sqlite3_wal_hook(db, &Backend::OnWalCommit, b.get());
   CAIRN_RETURN_IF_ERROR(b->Prepare());
   CAIRN_ASSIGN_OR_RETURN(int64_t version, b->GetMeta("schema_version", 0));
   if (version == 0) {
@@ -605,6 +636,7 @@ base::Result<int64_t> Backend::SizeInUseBytes() {
 base::Status Backend::Vacuum() {
   CAIRN_CHECK(!in_txn_, "kvstore: Vacuum inside a transaction");
   CAIRN_RETURN_IF_ERROR(Fault("vacuum"));
+  auto hold = checkpointer_->Hold();
   CAIRN_RETURN_IF_ERROR(Exec("VACUUM", "vacuum"));
   // VACUUM wrote the new pages to the -wal file; the checkpoint moves them
   // into the database file and truncates both.
@@ -683,6 +715,7 @@ base::Status Backend::RestoreFrom(const std::string& src_path) {
                                          ": not a kvstore snapshot");
   }
   CAIRN_RETURN_IF_ERROR(Fault("restore"));
+  auto hold = checkpointer_->Hold();
   rc = CopyDatabase(db_, src.db);
   return rc == SQLITE_OK ? base::Status() : Error(rc, "restore");
 }

@@ -24,6 +24,7 @@
 
 #include "base/result.h"
 #include "base/status.h"
+#include "kvstore/checkpointer.h"
 #include "kvstore/revision.h"
 
 namespace kvstore {
@@ -71,6 +72,13 @@ class Backend {
   Backend& operator=(const Backend&) = delete;
 
   const std::string& path() const { return path_; }
+
+  // Checkpoints: the WAL size at which one is asked of the background
+  // checkpointer, and at which the committing thread runs one itself. See
+  // backend.cc, "PRAGMAs".
+  static constexpr int kBackgroundCheckpointFrames = 1000;
+  static constexpr int kInlineCheckpointFrames = 10000;
+  Checkpointer& checkpointer() { return *checkpointer_; }
 
   // Transactions. REQUIRES: Begin() only outside a transaction; Commit() and
   // Rollback() only inside one. Rollback() is best-effort (its error is
@@ -138,11 +146,14 @@ class Backend {
   base::Status Fault(std::string_view point);
   base::Status Error(int rc, std::string_view op) const;
   base::Status Exec(const char* sql, std::string_view op);
+  // sqlite3_wal_hook: after each commit, with the WAL's size in pages.
+  static int OnWalCommit(void* arg, sqlite3* db, const char* name, int frames);
 
   std::string path_;
   sqlite3* db_;
   FaultHook fault_hook_;
   std::unique_ptr<Statements> stmts_;
+  std::unique_ptr<Checkpointer> checkpointer_;
   bool in_txn_ = false;
 };
 

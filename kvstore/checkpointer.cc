@@ -1,0 +1,108 @@
+#include "kvstore/checkpointer.h"
+
+#include <utility>
+
+#include "base/log.h"
+
+namespace kvstore {
+
+base::Result<std::unique_ptr<Checkpointer>> Checkpointer::Start(
+    const std::string& path, const char* sync_pragma) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_exec(db, sync_pragma, nullptr, nullptr, nullptr);
+  }
+  if (rc == SQLITE_OK) {
+    // Reads the header: a file that is not a database fails here.
+    rc = sqlite3_exec(db, "SELECT 1 FROM sqlite_schema LIMIT 1", nullptr,
+                      nullptr, nullptr);
+  }
+  if (rc != SQLITE_OK) {
+    std::string msg = "kvstore: " + path +
+                      ": checkpointer open: " + sqlite3_errmsg(db) + " (code " +
+                      std::to_string(rc) + ")";
+    sqlite3_close(db);
+    return base::Status::Internal(std::move(msg));
+  }
+  // The connection never checkpoints on its own (it commits nothing anyway).
+  sqlite3_wal_autocheckpoint(db, 0);
+  std::unique_ptr<Checkpointer> c(new Checkpointer(path, db));
+  c->thread_ = std::thread([p = c.get()] { p->Run(); });
+  return c;
+}
+
+Checkpointer::Checkpointer(std::string path, sqlite3* db)
+    : path_(std::move(path)), db_(db) {}
+
+Checkpointer::~Checkpointer() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+  sqlite3_close(db_);
+}
+
+void Checkpointer::Request() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (requested_) return;
+    requested_ = true;
+  }
+  cv_.notify_all();
+}
+
+std::unique_lock<std::mutex> Checkpointer::Hold() {
+  return std::unique_lock<std::mutex>(run_mu_);
+}
+
+void Checkpointer::WaitIdle() {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [this] { return stop_ || (!requested_ && !running_); });
+}
+
+uint64_t Checkpointer::checkpoints() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return checkpoints_;
+}
+
+base::Status Checkpointer::last_error() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return last_error_;
+}
+
+void Checkpointer::Run() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (true) {
+    cv_.wait(l, [this] { return stop_ || requested_; });
+    if (stop_) return;
+    requested_ = false;
+    running_ = true;
+    l.unlock();
+    int rc;
+    {
+      std::lock_guard<std::mutex> run(run_mu_);
+      int log_frames = 0, copied = 0;
+      rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                     &log_frames, &copied);
+    }
+    l.lock();
+    running_ = false;
+    if (rc == SQLITE_OK) {
+      ++checkpoints_;
+    } else if (rc != SQLITE_BUSY) {
+      // Nothing is lost: the frames stay in the WAL, and the next
+      // checkpoint (here or the committing connection's) retries them.
+      last_error_ = base::Status::Internal(
+          "kvstore: " + path_ + ": background checkpoint: " +
+          sqlite3_errmsg(db_) + " (code " + std::to_string(rc) + ")");
+      CAIRN_LOG(kWarn, "kvstore", "%s", last_error_.message().c_str());
+    }
+    cv_.notify_all();
+  }
+}
+
+}  // namespace kvstore
