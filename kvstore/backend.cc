@@ -94,16 +94,22 @@
 //                      put latency). Instead OnWalCommit, the WAL hook,
 //                      asks the Checkpointer (checkpointer.h) for a PASSIVE
 //                      checkpoint on its own thread and connection once the
-//                      WAL holds kBackgroundCheckpointFrames pages (SQLite's
-//                      default of 1,000, ~4 MiB). It never blocks a commit;
-//                      when it has copied every frame and the next commit
-//                      finds no reader behind, that commit starts the -wal
-//                      file over. Should commits come so close together
-//                      that the WAL never starts over, the hook checkpoints
-//                      inline at kInlineCheckpointFrames (10,000, ~40 MiB),
-//                      which then copies only what the background one has
-//                      not. So the -wal file stays under ~40 MiB, and a
-//                      crash replays at most that much on open.
+//                      WAL holds kBackgroundCheckpointFrames pages (4,000,
+//                      ~16 MiB), and every kWalFlushFrames pages (1 MiB)
+//                      has it start the kernel's writeback of the -wal
+//                      file, so the checkpoint's fsync is not one burst
+//                      that stalls the raft WAL's fdatasyncs on the same
+//                      disk. The background checkpoint never blocks a
+//                      commit; when it has copied every frame and the next
+//                      commit finds no reader behind, that commit starts
+//                      the -wal file over. Should commits come so close
+//                      together that the WAL never starts over, the hook
+//                      checkpoints inline at kInlineCheckpointFrames
+//                      (10,000, ~40 MiB), which then copies only what the
+//                      background one has not. So the -wal file stays under
+//                      ~40 MiB, and a crash replays at most that much on
+//                      open. (Thresholds and their effect on put latency:
+//                      docs/benchmarks.md, issue 8.)
 //
 // ** STATES
 //
@@ -316,6 +322,10 @@ Backend::~Backend() {
 
 int Backend::OnWalCommit(void* arg, sqlite3* db, const char* name, int frames) {
   auto* b = static_cast<Backend*>(arg);
+  if (frames / kWalFlushFrames != b->wal_frames_ / kWalFlushFrames) {
+    b->checkpointer_->Flush();
+  }
+  b->wal_frames_ = frames;
   if (frames >= kInlineCheckpointFrames) {
     // The backstop: the background checkpoints have not let the WAL start
     // over (commits came without a gap). This one runs while no commit can,

@@ -73,12 +73,17 @@ class Backend {
 
   const std::string& path() const { return path_; }
 
-  // Checkpoints: the WAL size at which one is asked of the background
-  // checkpointer, and at which the committing thread runs one itself. See
+  // Checkpoints, in WAL pages (frames): the WAL size at which one is asked
+  // of the background checkpointer, at which the committing thread runs one
+  // itself, and the step at which the -wal file's writeback is started. See
   // backend.cc, "PRAGMAs".
-  static constexpr int kBackgroundCheckpointFrames = 1000;
+  static constexpr int kBackgroundCheckpointFrames = 4000;
   static constexpr int kInlineCheckpointFrames = 10000;
+  static constexpr int kWalFlushFrames = 256;
   Checkpointer& checkpointer() { return *checkpointer_; }
+  // Pages in the -wal file after the last commit on this connection (it
+  // drops when a commit starts the file over).
+  int wal_frames() const { return wal_frames_; }
 
   // Transactions. REQUIRES: Begin() only outside a transaction; Commit() and
   // Rollback() only inside one. Rollback() is best-effort (its error is
@@ -154,6 +159,7 @@ class Backend {
   FaultHook fault_hook_;
   std::unique_ptr<Statements> stmts_;
   std::unique_ptr<Checkpointer> checkpointer_;
+  int wal_frames_ = 0;  // see wal_frames()
   bool in_txn_ = false;
 };
 
