@@ -675,23 +675,44 @@ struct Connection {
 }  // namespace
 
 base::Status Backend::Backup(const std::string& dest_path) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<BackupSource> src, BeginBackup());
+  return src->CopyTo(dest_path);
+}
+
+base::Result<std::unique_ptr<Backend::BackupSource>> Backend::BeginBackup() {
+  Connection src;
+  int rc = sqlite3_open_v2(path_.c_str(), &src.db,
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  // BEGIN is deferred: the read of the schema starts the read transaction,
+  // which then holds that state until the source is destroyed.
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_exec(src.db, "BEGIN; SELECT count(*) FROM sqlite_schema",
+                      nullptr, nullptr, nullptr);
+  }
+  if (rc != SQLITE_OK) return SqliteStatus(rc, src.db, path_, "backup open");
+  std::unique_ptr<BackupSource> b(new BackupSource(path_, src.db));
+  src.db = nullptr;
+  return b;
+}
+
+Backend::BackupSource::~BackupSource() { sqlite3_close(db_); }
+
+base::Status Backend::BackupSource::CopyTo(const std::string& dest_path) {
   struct stat st;
   if (stat(dest_path.c_str(), &st) == 0) {
     return base::Status::AlreadyExists("kvstore: snapshot " + dest_path +
                                        " already exists");
   }
-  Connection src, dst;
-  int rc = sqlite3_open_v2(path_.c_str(), &src.db,
-                           SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) return SqliteStatus(rc, src.db, path_, "backup open");
-  rc = sqlite3_open_v2(
+  Connection dst;
+  int rc = sqlite3_open_v2(
       dest_path.c_str(), &dst.db,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
       nullptr);
   if (rc != SQLITE_OK) {
     return SqliteStatus(rc, dst.db, dest_path, "backup create");
   }
-  rc = CopyDatabase(dst.db, src.db);
+  // The copy runs inside the source's open read transaction.
+  rc = CopyDatabase(dst.db, db_);
   if (rc != SQLITE_OK) return SqliteStatus(rc, dst.db, dest_path, "backup");
   // A snapshot file stands alone: no -wal file beside it.
   rc = sqlite3_exec(dst.db, "PRAGMA journal_mode=DELETE", nullptr, nullptr,

@@ -130,6 +130,30 @@ class Backend {
   // `dest_path` (which must not exist), through a second connection, so a
   // transaction open on this one is neither seen nor disturbed.
   base::Status Backup(const std::string& dest_path);
+
+  // A read transaction on a second connection, pinned at the last committed
+  // state when BeginBackup() returns; CopyTo() copies exactly that state,
+  // whatever is committed meanwhile. BeginBackup() is cheap, so the
+  // committing thread pins and another thread copies. While it lives, the
+  // -wal file cannot start over (its frames are still read).
+  // Thread safety: a BackupSource may be used from any one thread at a
+  // time, concurrently with the Backend.
+  class BackupSource {
+   public:
+    ~BackupSource();
+    BackupSource(const BackupSource&) = delete;
+    BackupSource& operator=(const BackupSource&) = delete;
+    // Copies the pinned state to a new file at `dest_path` (which must not
+    // exist). Call once.
+    base::Status CopyTo(const std::string& dest_path);
+
+   private:
+    friend class Backend;
+    BackupSource(std::string path, sqlite3* db) : path_(path), db_(db) {}
+    std::string path_;
+    sqlite3* db_;
+  };
+  base::Result<std::unique_ptr<BackupSource>> BeginBackup();
   // Replaces the whole content of this database with the database at
   // `src_path`. REQUIRES: no transaction open.
   base::Status RestoreFrom(const std::string& src_path);

@@ -266,6 +266,17 @@ base::Status Store::Snapshot(const std::string& path) {
   return backend_->Backup(path);
 }
 
+base::Result<Store::PinnedSnapshot> Store::BeginSnapshot() {
+  std::lock_guard<std::mutex> lock(mu_);
+  CAIRN_RETURN_IF_ERROR(failed_);
+  CAIRN_CHECK(!batch_open_, "kvstore: BeginSnapshot with a batch open");
+  // Under the lock no commit can land between the two.
+  PinnedSnapshot pinned;
+  pinned.consistent_index = applied_index_;
+  CAIRN_ASSIGN_OR_RETURN(pinned.source, backend_->BeginBackup());
+  return pinned;
+}
+
 base::Status Store::Restore(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   CAIRN_RETURN_IF_ERROR(failed_);

@@ -184,6 +184,15 @@ class Store {
   // consistent index and leases) to a new file at `path`. Applies may run
   // concurrently on other threads; an open batch is not included.
   base::Status Snapshot(const std::string& path);
+  // The same in two steps: BeginSnapshot() pins the last committed state
+  // (cheap; no batch may be open, so its consistent index is
+  // ConsistentIndex()), and the source's CopyTo(path) writes it, on any
+  // thread, while applies go on.
+  struct PinnedSnapshot {
+    uint64_t consistent_index = 0;
+    std::unique_ptr<Backend::BackupSource> source;
+  };
+  base::Result<PinnedSnapshot> BeginSnapshot();
   // Replaces the whole state with the snapshot at `path`.
   // REQUIRES: no batch open.
   base::Status Restore(const std::string& path);

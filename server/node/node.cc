@@ -96,6 +96,7 @@ Node::Node(uv_loop_t* loop, NodeOptions options, StateMachine* sm)
 Node::~Node() {
   if (storage_thread_) storage_thread_->Stop();
   if (apply_thread_) apply_thread_->Stop();
+  if (snap_thread_) snap_thread_->Stop();
 }
 
 uint64_t Node::Deadline(uint64_t timeout_ms) const {
@@ -250,6 +251,11 @@ base::Status Node::Start() {
   apply_async_.MarkInitialized();
   apply_async_->data = this;
   CAIRN_RETURN_IF_ERROR(
+      init(uv_async_init(loop_, snap_async_.get(), &Node::OnSnapAsync),
+           "uv_async_init"));
+  snap_async_.MarkInitialized();
+  snap_async_->data = this;
+  CAIRN_RETURN_IF_ERROR(
       init(uv_prepare_init(loop_, prepare_.get()), "uv_prepare_init"));
   prepare_.MarkInitialized();
   prepare_->data = this;
@@ -263,6 +269,9 @@ base::Status Node::Start() {
       "cairn-wal", [sa] { uv_async_send(sa); });
   apply_thread_ = std::make_unique<wal::StorageThread>(
       "cairn-apply", [aa] { uv_async_send(aa); });
+  uv_async_t* na = snap_async_.get();
+  snap_thread_ = std::make_unique<wal::StorageThread>(
+      "cairn-snap", [na] { uv_async_send(na); });
   uv_prepare_start(prepare_.get(), &Node::OnPrepare);
   uv_timer_start(tick_.get(), &Node::OnTick, options_.tick_ms,
                  options_.tick_ms);
@@ -297,6 +306,11 @@ void Node::OnStorageAsync(uv_async_t* h) {
 void Node::OnApplyAsync(uv_async_t* h) {
   if (h->data == nullptr) return;
   static_cast<Node*>(h->data)->apply_thread_->DrainCompletions();
+}
+
+void Node::OnSnapAsync(uv_async_t* h) {
+  if (h->data == nullptr) return;
+  static_cast<Node*>(h->data)->snap_thread_->DrainCompletions();
 }
 
 void Node::ProcessReady() {
@@ -736,30 +750,29 @@ void Node::MaybeSnapshot() {
   snapshot_in_flight_ = true;
   uint64_t index = submitted_index_;
   raftpb::ConfState cs = conf_state_;
-  std::string tmp =
-      snapshotter_->dir() + "/sm-" + std::to_string(index) + ".tmp";
-  apply_thread_->Submit([this, tmp, cs, index]() {
-    unlink(tmp.c_str());
-    auto saved = sm_->SaveSnapshot(tmp);
-    base::Status s = saved.status();
-    if (saved.ok() && *saved != index) {
+  // Pinned on the apply thread, behind every entry submitted so far.
+  apply_thread_->Submit([this, cs, index]() {
+    auto pinned = sm_->BeginSnapshot();
+    base::Status s = pinned.status();
+    if (pinned.ok() && (*pinned)->index() != index) {
       s = base::Status::Internal("state machine snapshot at " +
-                                 std::to_string(*saved) + ", expected " +
-                                 std::to_string(index));
+                                 std::to_string((*pinned)->index()) +
+                                 ", expected " + std::to_string(index));
     }
-    return [this, tmp, cs, index, s] {
+    std::shared_ptr<PinnedSnapshot> p;
+    if (s.ok()) p = std::move(pinned).value();
+    return [this, cs, index, s, p] {
       if (!s.ok()) return Fail(s.Annotate("snapshot"));
-      OnSnapshotSaved(index, cs, tmp);
+      OnSnapshotPinned(index, cs, p);
     };
   });
 }
 
-void Node::OnSnapshotSaved(uint64_t index, const raftpb::ConfState& cs,
-                           const std::string& tmp_path) {
+void Node::OnSnapshotPinned(uint64_t index, const raftpb::ConfState& cs,
+                            std::shared_ptr<PinnedSnapshot> pinned) {
   auto term = storage_.Term(index);
   if (!term.ok()) {
     // Compacted meanwhile by a snapshot from the leader: nothing to do.
-    unlink(tmp_path.c_str());
     snapshot_in_flight_ = false;
     return;
   }
@@ -767,13 +780,39 @@ void Node::OnSnapshotSaved(uint64_t index, const raftpb::ConfState& cs,
   md.conf_state = cs;
   md.index = index;
   md.term = *term;
+  std::string tmp =
+      snapshotter_->dir() + "/sm-" + std::to_string(index) + ".tmp";
+  snap::Snapshotter* snapshotter = snapshotter_.get();
+  // The copy (the whole state, twice: into tmp, then into the snapshot
+  // file) runs on the snapshot thread, so neither the WAL's writes nor the
+  // applies wait for it.
+  snap_thread_->Submit([this, md, tmp, pinned, snapshotter]() {
+    unlink(tmp.c_str());
+    base::Status s = pinned->WriteTo(tmp);
+    if (s.ok()) s = snap::SaveRaftSnapshotFromFile(snapshotter, md, tmp);
+    unlink(tmp.c_str());
+    return [this, md, s] {
+      if (!s.ok()) return Fail(s.Annotate("snapshot"));
+      OnSnapshotWritten(md);
+    };
+  });
+}
+
+void Node::OnSnapshotWritten(const raftpb::SnapshotMetadata& md) {
+  if (md.index <= snapshot_index_) {
+    // A snapshot from the leader, newer, was installed while this one was
+    // written: its marker must stay the WAL's last. The file is released
+    // with the other old ones.
+    snapshot_in_flight_ = false;
+    if (snapshot_wanted_) MaybeSnapshot();
+    MaybeFinishStop();
+    return;
+  }
   wal::Wal* wal = wal_.get();
   snap::Snapshotter* snapshotter = snapshotter_.get();
   size_t keep = options_.snapshots_to_keep;
-  storage_thread_->Submit([this, md, tmp_path, wal, snapshotter, keep]() {
-    base::Status s = snap::SaveRaftSnapshotFromFile(snapshotter, md, tmp_path);
-    unlink(tmp_path.c_str());
-    if (s.ok()) s = wal->SaveSnapshotMarker({md.index, md.term});
+  storage_thread_->Submit([this, md, wal, snapshotter, keep]() {
+    base::Status s = wal->SaveSnapshotMarker({md.index, md.term});
     if (s.ok()) s = snapshotter->Release(keep);
     if (s.ok()) {
       auto files = snapshotter->List();
@@ -783,7 +822,8 @@ void Node::OnSnapshotSaved(uint64_t index, const raftpb::ConfState& cs,
     return [this, md, s] {
       snapshot_in_flight_ = false;
       if (!s.ok()) return Fail(s.Annotate("snapshot"));
-      auto created = storage_.CreateSnapshot(md.index, &md.conf_state, {});
+      raftpb::ConfState cs = md.conf_state;
+      auto created = storage_.CreateSnapshot(md.index, &cs, {});
       if (created.ok()) {
         snapshot_index_ = md.index;
         // At least past index 0 (see ApplyConfChangeEntry).
@@ -836,11 +876,13 @@ void Node::Stop(std::function<void()> on_stopped) {
 }
 
 bool Node::Busy() const {
-  return started_ && (ready_in_flight_ || snapshot_in_flight_ ||
-                      storage_thread_->PendingJobs() > 0 ||
-                      apply_thread_->PendingJobs() > 0 ||
-                      storage_thread_->QueuedCompletions() > 0 ||
-                      apply_thread_->QueuedCompletions() > 0);
+  return started_ &&
+         (ready_in_flight_ || snapshot_in_flight_ ||
+          storage_thread_->PendingJobs() > 0 ||
+          apply_thread_->PendingJobs() > 0 || snap_thread_->PendingJobs() > 0 ||
+          storage_thread_->QueuedCompletions() > 0 ||
+          apply_thread_->QueuedCompletions() > 0 ||
+          snap_thread_->QueuedCompletions() > 0);
 }
 
 void Node::MaybeFinishStop() {
@@ -871,11 +913,13 @@ void Node::FinishStop() {
   if (started_) {
     storage_thread_->Stop();
     apply_thread_->Stop();
+    snap_thread_->Stop();
     // Completions left after a failure are dropped: the member is exiting.
     prepare_.Close();
     tick_.Close();
     storage_async_.Close();
     apply_async_.Close();
+    snap_async_.Close();
   }
   auto cb = std::move(on_stopped_);
   on_stopped_ = nullptr;

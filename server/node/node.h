@@ -32,8 +32,10 @@
 //
 // On disk, under <data-dir>/member: wal/ (server/wal) and snap/
 // (server/snap). Every --snapshot-count applied entries the state machine
-// writes a snapshot, which becomes a snapshot file and a WAL marker, after
-// which older WAL segments and snapshot files are released.
+// pins its state (apply thread, cheap), the snapshot thread writes it into
+// a snapshot file (the copy, while applies and WAL writes go on), and the
+// storage thread adds a WAL marker, after which older WAL segments and
+// snapshot files are released.
 //
 // Thread safety: loop thread only, except where noted. Callbacks run on the
 // loop thread.
@@ -209,6 +211,7 @@ class Node {
   static void OnTick(uv_timer_t* h);
   static void OnStorageAsync(uv_async_t* h);
   static void OnApplyAsync(uv_async_t* h);
+  static void OnSnapAsync(uv_async_t* h);
 
   void ProcessReady();
   // Sends now, and removes from *msgs, what need not wait for the pending
@@ -229,8 +232,9 @@ class Node {
   void SubmitQuery(PendingRead read);
   void ServeReadsUpTo(uint64_t index);
   void MaybeSnapshot();
-  void OnSnapshotSaved(uint64_t index, const raftpb::ConfState& cs,
-                       const std::string& tmp_path);
+  void OnSnapshotPinned(uint64_t index, const raftpb::ConfState& cs,
+                        std::shared_ptr<PinnedSnapshot> pinned);
+  void OnSnapshotWritten(const raftpb::SnapshotMetadata& md);
   void ExpireRequests();
   void Fail(const base::Status& status);
   bool Busy() const;
@@ -253,11 +257,15 @@ class Node {
   std::unique_ptr<snap::Snapshotter> snapshotter_;
   std::unique_ptr<wal::StorageThread> storage_thread_;
   std::unique_ptr<wal::StorageThread> apply_thread_;
+  // Writes the state machine's snapshots to snapshot files: O(state) work
+  // that must block neither the WAL nor the applies.
+  std::unique_ptr<wal::StorageThread> snap_thread_;
 
   net::UvHandle<uv_prepare_t> prepare_;
   net::UvHandle<uv_timer_t> tick_;
   net::UvHandle<uv_async_t> storage_async_;
   net::UvHandle<uv_async_t> apply_async_;
+  net::UvHandle<uv_async_t> snap_async_;
 
   raftpb::ConfState conf_state_;
   uint64_t lead_ = 0;

@@ -81,9 +81,28 @@ Outcome KvStateMachine::Query(std::string_view bytes) {
   return o;
 }
 
-base::Result<uint64_t> KvStateMachine::SaveSnapshot(const std::string& path) {
-  CAIRN_RETURN_IF_ERROR(store_->Snapshot(path));
-  return store_->ConsistentIndex();
+namespace {
+
+class KvPinnedSnapshot final : public PinnedSnapshot {
+ public:
+  explicit KvPinnedSnapshot(kvstore::Store::PinnedSnapshot pinned)
+      : pinned_(std::move(pinned)) {}
+  uint64_t index() const override { return pinned_.consistent_index; }
+  base::Status WriteTo(const std::string& path) override {
+    return pinned_.source->CopyTo(path);
+  }
+
+ private:
+  kvstore::Store::PinnedSnapshot pinned_;
+};
+
+}  // namespace
+
+base::Result<std::unique_ptr<PinnedSnapshot>> KvStateMachine::BeginSnapshot() {
+  CAIRN_ASSIGN_OR_RETURN(kvstore::Store::PinnedSnapshot pinned,
+                         store_->BeginSnapshot());
+  return std::unique_ptr<PinnedSnapshot>(
+      std::make_unique<KvPinnedSnapshot>(std::move(pinned)));
 }
 
 base::Status KvStateMachine::RestoreSnapshot(const std::string& path) {

@@ -24,7 +24,7 @@ class KvStateMachine final : public StateMachine {
   base::Status Apply(std::span<const CommittedEntry> entries,
                      std::vector<Outcome>* outcomes) override;
   Outcome Query(std::string_view request) override;
-  base::Result<uint64_t> SaveSnapshot(const std::string& path) override;
+  base::Result<std::unique_ptr<PinnedSnapshot>> BeginSnapshot() override;
   base::Status RestoreSnapshot(const std::string& path) override;
 
  private:

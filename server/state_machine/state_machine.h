@@ -19,7 +19,8 @@
 //    After a crash the node replays the WAL from AppliedIndex() + 1.
 //
 // Thread safety: every method but the constructor runs on the node's apply
-// thread, one call at a time, in the order the node issues them.
+// thread, one call at a time, in the order the node issues them; only
+// PinnedSnapshot::WriteTo runs elsewhere (see there).
 
 #include <cstdint>
 #include <span>
@@ -48,6 +49,18 @@ struct Outcome {
   std::string response;
 };
 
+// A snapshot of the applied state, pinned by StateMachine::BeginSnapshot().
+class PinnedSnapshot {
+ public:
+  virtual ~PinnedSnapshot() = default;
+  // The applied index the snapshot covers.
+  virtual uint64_t index() const = 0;
+  // Writes the pinned state to the file `path`. Runs on a thread other
+  // than the apply thread, concurrently with later Apply() calls, and
+  // writes the state as of index() whatever they change. Called once.
+  virtual base::Status WriteTo(const std::string& path) = 0;
+};
+
 class StateMachine {
  public:
   virtual ~StateMachine() = default;
@@ -68,9 +81,11 @@ class StateMachine {
   // read, or a linearizable one once the node's read index is applied).
   virtual Outcome Query(std::string_view request) = 0;
 
-  // Writes a consistent snapshot of the applied state to the file `path`
-  // and returns the applied index it covers.
-  virtual base::Result<uint64_t> SaveSnapshot(const std::string& path) = 0;
+  // Pins the applied state for a snapshot and returns it. Cheap: the node
+  // calls it on the apply thread between Apply() calls, and the copy is
+  // the returned object's WriteTo(), which the node runs on a thread of its
+  // own while later entries are applied.
+  virtual base::Result<std::unique_ptr<PinnedSnapshot>> BeginSnapshot() = 0;
 
   // Replaces the whole state with the snapshot file at `path`. Afterwards
   // AppliedIndex() is the snapshot's index.

@@ -7,6 +7,7 @@
 // A query answers the sum in decimal.
 
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "server/state_machine/state_machine.h"
@@ -38,22 +39,40 @@ class CounterStateMachine final : public StateMachine {
       outcomes->push_back(std::move(o));
       ++applied_entries_;
     }
-    return Save(path_);
+    return Save(path_, index_, sum_);
   }
 
   Outcome Query(std::string_view) override {
     return Outcome{index_, base::Status::OK(), std::to_string(sum_)};
   }
 
-  base::Result<uint64_t> SaveSnapshot(const std::string& path) override {
-    CAIRN_RETURN_IF_ERROR(Save(path));
-    return index_;
+  // Pins a copy of (index, sum); WriteTo writes the copy.
+  base::Result<std::unique_ptr<PinnedSnapshot>> BeginSnapshot() override {
+    struct Pinned final : PinnedSnapshot {
+      uint64_t index_ = 0;
+      int64_t sum_ = 0;
+      std::function<void()> before_write_;
+      uint64_t index() const override { return index_; }
+      base::Status WriteTo(const std::string& path) override {
+        if (before_write_) before_write_();
+        return Save(path, index_, sum_);
+      }
+    };
+    auto p = std::make_unique<Pinned>();
+    p->index_ = index_;
+    p->sum_ = sum_;
+    p->before_write_ = before_snapshot_write;
+    return std::unique_ptr<PinnedSnapshot>(std::move(p));
   }
 
   base::Status RestoreSnapshot(const std::string& path) override {
     if (!Load(path)) return base::Status::DataLoss("bad snapshot " + path);
-    return Save(path_);
+    return Save(path_, index_, sum_);
   }
+
+  // Runs at the start of each PinnedSnapshot::WriteTo, on the node's
+  // snapshot thread (tests hold the write there).
+  std::function<void()> before_snapshot_write;
 
   int64_t sum() const { return sum_; }
   // Entries applied by this object (not counting replays it skipped).
@@ -64,11 +83,12 @@ class CounterStateMachine final : public StateMachine {
     std::ifstream in(path);
     return static_cast<bool>(in >> index_ >> sum_);
   }
-  base::Status Save(const std::string& path) const {
+  static base::Status Save(const std::string& path, uint64_t index,
+                           int64_t sum) {
     std::string tmp = path + ".tmp";
     {
       std::ofstream out(tmp, std::ios::trunc);
-      out << index_ << " " << sum_ << "\n";
+      out << index << " " << sum << "\n";
       if (!out) return base::Status::Internal("write " + tmp);
     }
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
