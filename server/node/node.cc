@@ -1,5 +1,7 @@
 #include "server/node/node.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -740,6 +742,26 @@ void Node::ExpireRequests() {
   }
 }
 
+namespace {
+
+// The snapshot thread yields the CPU and the disk to the threads a put
+// waits for (the loop, the WAL, the applies): nice 10, and the lowest
+// best-effort I/O priority (the block scheduler may ignore it). Best-effort
+// only: failures change nothing but the priority.
+void LowerThisThreadsPriority() {
+  static thread_local bool lowered = false;
+  if (lowered) return;
+  lowered = true;
+  const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 10);
+  constexpr int kIoprioClassBestEffort = 2, kIoprioClassShift = 13,
+                kIoprioWhoProcess = 1, kLowestLevel = 7;
+  (void)syscall(SYS_ioprio_set, kIoprioWhoProcess, tid,
+                (kIoprioClassBestEffort << kIoprioClassShift) | kLowestLevel);
+}
+
+}  // namespace
+
 void Node::MaybeSnapshot() {
   if (snapshot_in_flight_ || stopping_ ||
       (applied_index_ < snapshot_index_ + options_.snapshot_count &&
@@ -787,6 +809,7 @@ void Node::OnSnapshotPinned(uint64_t index, const raftpb::ConfState& cs,
   // file) runs on the snapshot thread, so neither the WAL's writes nor the
   // applies wait for it.
   snap_thread_->Submit([this, md, tmp, pinned, snapshotter]() {
+    LowerThisThreadsPriority();
     unlink(tmp.c_str());
     base::Status s = pinned->WriteTo(tmp);
     if (s.ok()) s = snap::SaveRaftSnapshotFromFile(snapshotter, md, tmp);
