@@ -690,7 +690,7 @@ base::Result<std::unique_ptr<Backend::BackupSource>> Backend::BeginBackup() {
                       nullptr, nullptr, nullptr);
   }
   if (rc != SQLITE_OK) return SqliteStatus(rc, src.db, path_, "backup open");
-  std::unique_ptr<BackupSource> b(new BackupSource(path_, src.db));
+  std::unique_ptr<BackupSource> b(new BackupSource(src.db));
   src.db = nullptr;
   return b;
 }

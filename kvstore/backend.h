@@ -149,9 +149,8 @@ class Backend {
 
    private:
     friend class Backend;
-    BackupSource(std::string path, sqlite3* db) : path_(path), db_(db) {}
-    std::string path_;
-    sqlite3* db_;
+    explicit BackupSource(sqlite3* db) : db_(db) {}
+    sqlite3* const db_;
   };
   base::Result<std::unique_ptr<BackupSource>> BeginBackup();
   // Replaces the whole content of this database with the database at

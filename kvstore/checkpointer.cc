@@ -103,32 +103,24 @@ void Checkpointer::Run() {
   while (true) {
     cv_.wait(l, [this] { return stop_ || requested_ || flush_requested_; });
     if (stop_) return;
-    if (!requested_) {
-      flush_requested_ = false;
-      running_ = true;
-      l.unlock();
-      FlushWal();
-      l.lock();
-      running_ = false;
-      cv_.notify_all();
-      continue;
-    }
-    requested_ = false;
-    flush_requested_ = false;  // the checkpoint syncs the WAL anyway
+    // A checkpoint syncs the WAL anyway: it supersedes a flush.
+    const bool checkpoint = requested_;
+    requested_ = flush_requested_ = false;
     running_ = true;
     l.unlock();
-    int rc;
-    {
+    int rc = SQLITE_OK;
+    if (checkpoint) {
       std::lock_guard<std::mutex> run(run_mu_);
-      int log_frames = 0, copied = 0;
       rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                     &log_frames, &copied);
+                                     nullptr, nullptr);
+    } else {
+      FlushWal();
     }
     l.lock();
     running_ = false;
-    if (rc == SQLITE_OK) {
+    if (checkpoint && rc == SQLITE_OK) {
       ++checkpoints_;
-    } else if (rc != SQLITE_BUSY) {
+    } else if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       // Nothing is lost: the frames stay in the WAL, and the next
       // checkpoint (here or the committing connection's) retries them.
       last_error_ = base::Status::Internal(

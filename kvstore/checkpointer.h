@@ -20,8 +20,7 @@
 // inline checkpoint as a backstop for a WAL that outgrows the background
 // one (see backend.cc, "PRAGMAs").
 //
-// Thread safety: Request(), Hold() and the counters may be called from any
-// thread.
+// Thread safety: every method may be called from any thread.
 
 #include <sqlite3.h>
 

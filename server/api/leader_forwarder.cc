@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "server/net/uv_status.h"
+
 namespace server::api {
 
 base::Status ErrNotPrimary() {
@@ -21,10 +23,7 @@ void LeaderForwarder::SetHandler(cairnpb::LeaderRequest::RequestCase kind,
 
 base::Status LeaderForwarder::Start() {
   int rc = uv_timer_init(loop_, retry_timer_.get());
-  if (rc < 0) {
-    return base::Status::Internal(std::string("forward timer: ") +
-                                  uv_strerror(rc));
-  }
+  if (rc < 0) return net::UvStatus(rc, "forward timer");
   retry_timer_.MarkInitialized();
   retry_timer_->data = this;
   return base::Status::OK();

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "kvstore/errors.h"
 #include "server/metrics/server_metrics.h"
+#include "server/net/uv_status.h"
 
 namespace server::api {
 int64_t LeaseKeeper::NowMs() {
@@ -39,10 +40,7 @@ LeaseKeeper::LeaseKeeper(uv_loop_t* loop, Node* node, kvstore::Store* store,
 
 base::Status LeaseKeeper::Start() {
   int rc = uv_timer_init(loop_, timer_.get());
-  if (rc < 0) {
-    return base::Status::Internal(std::string("lease timer: ") +
-                                  uv_strerror(rc));
-  }
+  if (rc < 0) return net::UvStatus(rc, "lease timer");
   timer_.MarkInitialized();
   timer_->data = this;
   uv_timer_start(timer_.get(), &LeaseKeeper::OnTimer, kScanIntervalMs,

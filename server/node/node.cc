@@ -234,6 +234,23 @@ base::Status Node::Recover() {
   return base::Status::OK();
 }
 
+namespace {
+
+// The snapshot thread yields the CPU and the disk to the threads a put
+// waits for (the loop, the WAL, the applies): nice 10, and the lowest
+// best-effort I/O priority (the block scheduler may ignore it). Best-effort
+// only: failures change nothing but the priority.
+void LowerThisThreadsPriority() {
+  const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 10);
+  constexpr int kIoprioClassBestEffort = 2, kIoprioClassShift = 13,
+                kIoprioWhoProcess = 1, kLowestLevel = 7;
+  (void)syscall(SYS_ioprio_set, kIoprioWhoProcess, tid,
+                (kIoprioClassBestEffort << kIoprioClassShift) | kLowestLevel);
+}
+
+}  // namespace
+
 base::Status Node::Start() {
   CAIRN_CHECK(!started_);
   started_ = true;
@@ -274,6 +291,10 @@ base::Status Node::Start() {
   uv_async_t* na = snap_async_.get();
   snap_thread_ = std::make_unique<wal::StorageThread>(
       "cairn-snap", [na] { uv_async_send(na); });
+  snap_thread_->Submit([] {
+    LowerThisThreadsPriority();
+    return wal::StorageThread::Completion();
+  });
   uv_prepare_start(prepare_.get(), &Node::OnPrepare);
   uv_timer_start(tick_.get(), &Node::OnTick, options_.tick_ms,
                  options_.tick_ms);
@@ -742,26 +763,6 @@ void Node::ExpireRequests() {
   }
 }
 
-namespace {
-
-// The snapshot thread yields the CPU and the disk to the threads a put
-// waits for (the loop, the WAL, the applies): nice 10, and the lowest
-// best-effort I/O priority (the block scheduler may ignore it). Best-effort
-// only: failures change nothing but the priority.
-void LowerThisThreadsPriority() {
-  static thread_local bool lowered = false;
-  if (lowered) return;
-  lowered = true;
-  const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
-  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 10);
-  constexpr int kIoprioClassBestEffort = 2, kIoprioClassShift = 13,
-                kIoprioWhoProcess = 1, kLowestLevel = 7;
-  (void)syscall(SYS_ioprio_set, kIoprioWhoProcess, tid,
-                (kIoprioClassBestEffort << kIoprioClassShift) | kLowestLevel);
-}
-
-}  // namespace
-
 void Node::MaybeSnapshot() {
   if (snapshot_in_flight_ || stopping_ ||
       (applied_index_ < snapshot_index_ + options_.snapshot_count &&
@@ -795,8 +796,7 @@ void Node::OnSnapshotPinned(uint64_t index, const raftpb::ConfState& cs,
   auto term = storage_.Term(index);
   if (!term.ok()) {
     // Compacted meanwhile by a snapshot from the leader: nothing to do.
-    snapshot_in_flight_ = false;
-    return;
+    return EndSnapshot();
   }
   raftpb::SnapshotMetadata md;
   md.conf_state = cs;
@@ -809,7 +809,6 @@ void Node::OnSnapshotPinned(uint64_t index, const raftpb::ConfState& cs,
   // file) runs on the snapshot thread, so neither the WAL's writes nor the
   // applies wait for it.
   snap_thread_->Submit([this, md, tmp, pinned, snapshotter]() {
-    LowerThisThreadsPriority();
     unlink(tmp.c_str());
     base::Status s = pinned->WriteTo(tmp);
     if (s.ok()) s = snap::SaveRaftSnapshotFromFile(snapshotter, md, tmp);
@@ -826,10 +825,7 @@ void Node::OnSnapshotWritten(const raftpb::SnapshotMetadata& md) {
     // A snapshot from the leader, newer, was installed while this one was
     // written: its marker must stay the WAL's last. The file is released
     // with the other old ones.
-    snapshot_in_flight_ = false;
-    if (snapshot_wanted_) MaybeSnapshot();
-    MaybeFinishStop();
-    return;
+    return EndSnapshot();
   }
   wal::Wal* wal = wal_.get();
   snap::Snapshotter* snapshotter = snapshotter_.get();
@@ -843,8 +839,10 @@ void Node::OnSnapshotWritten(const raftpb::SnapshotMetadata& md) {
         s = wal->ReleaseTo(files->back().index);
     }
     return [this, md, s] {
-      snapshot_in_flight_ = false;
-      if (!s.ok()) return Fail(s.Annotate("snapshot"));
+      if (!s.ok()) {
+        snapshot_in_flight_ = false;
+        return Fail(s.Annotate("snapshot"));
+      }
       raftpb::ConfState cs = md.conf_state;
       auto created = storage_.CreateSnapshot(md.index, &cs, {});
       if (created.ok()) {
@@ -855,10 +853,15 @@ void Node::OnSnapshotWritten(const raftpb::SnapshotMetadata& md) {
                                    : 1);
         CAIRN_LOG(kInfo, "node", "saved snapshot at index %" PRIu64, md.index);
       }
-      if (snapshot_wanted_) MaybeSnapshot();
-      MaybeFinishStop();
+      EndSnapshot();
     };
   });
+}
+
+void Node::EndSnapshot() {
+  snapshot_in_flight_ = false;
+  if (snapshot_wanted_) MaybeSnapshot();
+  MaybeFinishStop();
 }
 
 base::Status Node::Step(raftpb::Message m) {

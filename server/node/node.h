@@ -235,6 +235,8 @@ class Node {
   void OnSnapshotPinned(uint64_t index, const raftpb::ConfState& cs,
                         std::shared_ptr<PinnedSnapshot> pinned);
   void OnSnapshotWritten(const raftpb::SnapshotMetadata& md);
+  // The snapshot in flight is done (or dropped): allows the next one.
+  void EndSnapshot();
   void ExpireRequests();
   void Fail(const base::Status& status);
   bool Busy() const;

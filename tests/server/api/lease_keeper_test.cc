@@ -26,9 +26,7 @@ namespace fs = std::filesystem;
 class LeaseKeeperTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cairn-lease-keeper-test-" + std::to_string(getpid()));
-    fs::remove_all(dir_);
+    dir_ = testing::FreshTestDir("cairn-lease-keeper-test");
     fs::create_directories(dir_ / "data");
     ASSERT_EQ(uv_loop_init(&loop_), 0);
     kvstore::Options kv;

@@ -51,10 +51,10 @@ class CounterStateMachine final : public StateMachine {
     struct Pinned final : PinnedSnapshot {
       uint64_t index_ = 0;
       int64_t sum_ = 0;
-      std::function<void()> before_write_;
+      std::function<base::Status()> before_write_;
       uint64_t index() const override { return index_; }
       base::Status WriteTo(const std::string& path) override {
-        if (before_write_) before_write_();
+        if (before_write_) CAIRN_RETURN_IF_ERROR(before_write_());
         return Save(path, index_, sum_);
       }
     };
@@ -71,8 +71,8 @@ class CounterStateMachine final : public StateMachine {
   }
 
   // Runs at the start of each PinnedSnapshot::WriteTo, on the node's
-  // snapshot thread (tests hold the write there).
-  std::function<void()> before_snapshot_write;
+  // snapshot thread (tests hold the write there); an error is WriteTo's.
+  std::function<base::Status()> before_snapshot_write;
 
   int64_t sum() const { return sum_; }
   // Entries applied by this object (not counting replays it skipped).

@@ -14,6 +14,7 @@
 
 #include "server/node/node.h"
 #include "tests/server/node/counter_state_machine.h"
+#include "tests/server/node/node_test_util.h"
 
 namespace server {
 namespace {
@@ -25,11 +26,7 @@ constexpr uint64_t kIds[2] = {0x1111, 0x2222};
 class NodePairTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cairn-node-pair-test-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testing::FreshTestDir("cairn-node-pair-test");
     ASSERT_EQ(uv_loop_init(&loop_), 0);
     for (int i = 0; i < 2; ++i) {
       sm_[i] = std::make_unique<testing::CounterStateMachine>(

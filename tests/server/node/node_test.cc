@@ -20,11 +20,7 @@ namespace fs = std::filesystem;
 class NodeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cairn-node-test-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testing::FreshTestDir("cairn-node-test");
     ASSERT_EQ(uv_loop_init(&loop_), 0);
   }
   void TearDown() override {
@@ -181,6 +177,7 @@ TEST_F(NodeTest, SnapshotWriteBlocksNeitherWalNorApply) {
     writing = true;
     cv.notify_all();
     cv.wait(l, [&] { return release; });
+    return base::Status::OK();
   };
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(ProposeAndWait("1").status.ok());
   ASSERT_TRUE(RunUntil([&] {
@@ -207,6 +204,23 @@ TEST_F(NodeTest, SnapshotWriteBlocksNeitherWalNorApply) {
   StartNode();
   EXPECT_EQ(ReadAndWait(true).response, "25");
   EXPECT_TRUE(fatal_.ok()) << fatal_;
+}
+
+// A snapshot that cannot be written (a full disk, say) stops the member
+// with an error that says so, as a failed WAL write does.
+TEST_F(NodeTest, FailedSnapshotWriteIsFatalAndSaysWhy) {
+  snapshot_count_ = 5;
+  StartNode();
+  sm_->before_snapshot_write = [] {
+    return base::Status::ResourceExhausted("no space left on device (test)");
+  };
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(ProposeAndWait("1").status.ok());
+  ASSERT_TRUE(RunUntil([&] { return !fatal_.ok(); }));
+  EXPECT_NE(fatal_.message().find("snapshot"), std::string::npos) << fatal_;
+  EXPECT_NE(fatal_.message().find("no space left on device (test)"),
+            std::string::npos)
+      << fatal_;
+  EXPECT_EQ(node_->snapshot_index(), 0u);
 }
 
 TEST_F(NodeTest, RefusesAnotherMembersDataDir) {

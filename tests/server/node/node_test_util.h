@@ -3,15 +3,31 @@
 // Helpers shared by tests that run a real Node on a libuv loop of their
 // own (tests/server/node, tests/server/api).
 
+#include <gtest/gtest.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <string>
 
 #include "server/node/node.h"
 
 namespace server::testing {
+
+// An empty directory under the temp dir for the running test, named
+// "<prefix>-<pid>-<test name>" (made empty if it exists). The test removes
+// it when done.
+inline std::filesystem::path FreshTestDir(const std::string& prefix) {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      (prefix + "-" + std::to_string(getpid()) + "-" +
+       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
 
 // Runs `loop` one turn at a time until `done` is true (then true) or
 // `timeout` passes (then false).
