@@ -9,8 +9,9 @@
 // 10,000-page checkpoint held the apply thread for tens of milliseconds, and
 // each one showed as a spike in the cluster's put latency (docs/
 // benchmarks.md, issue 8). Here the committing connection's WAL hook asks
-// for a PASSIVE checkpoint once the WAL holds `frames` pages; this thread
-// runs it through a second connection while commits go on. A PASSIVE
+// for a PASSIVE checkpoint once the WAL holds
+// Backend::kBackgroundCheckpointFrames pages; this thread runs it through a
+// second connection while commits go on. A PASSIVE
 // checkpoint takes no lock a writer needs, so it never blocks one, and it
 // never loses or reorders anything: SQLite copies only frames committed
 // before it starts.
