@@ -291,10 +291,6 @@ base::Status Node::Start() {
   uv_async_t* na = snap_async_.get();
   snap_thread_ = std::make_unique<wal::StorageThread>(
       "cairn-snap", [na] { uv_async_send(na); });
-  snap_thread_->Submit([] {
-    LowerThisThreadsPriority();
-    return wal::StorageThread::Completion();
-  });
   uv_prepare_start(prepare_.get(), &Node::OnPrepare);
   uv_timer_start(tick_.get(), &Node::OnTick, options_.tick_ms,
                  options_.tick_ms);
@@ -809,6 +805,7 @@ void Node::OnSnapshotPinned(uint64_t index, const raftpb::ConfState& cs,
   // file) runs on the snapshot thread, so neither the WAL's writes nor the
   // applies wait for it.
   snap_thread_->Submit([this, md, tmp, pinned, snapshotter]() {
+    LowerThisThreadsPriority();  // idempotent; two syscalls per snapshot
     unlink(tmp.c_str());
     base::Status s = pinned->WriteTo(tmp);
     if (s.ok()) s = snap::SaveRaftSnapshotFromFile(snapshotter, md, tmp);
